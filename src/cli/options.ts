@@ -1,0 +1,66 @@
+/** Options shared by many commands, and the one way a command loads definitions. */
+import { Option, type Command } from 'commander';
+import path from 'node:path';
+import { InputError } from '../diagnostics/diagnostic.js';
+import type { Definitions } from '../definitions/model.js';
+import type { ResolvedEnvironment } from '../definitions/environment.js';
+
+export interface PipelinesOptions {
+  pipelines: string;
+}
+export interface EnvOptions {
+  env?: string;
+}
+
+/** `-p, --pipelines DIR` (default `pipelines`). */
+export function pipelinesOption(cmd: Command): Command {
+  return cmd.option('-p, --pipelines <dir>', 'the pipelines directory', process.env.RUNNER_PIPELINES ?? 'pipelines');
+}
+
+/** `--env NAME` (else RUNNER_ENV, else DAGSTER_ENV, else environments.default). */
+export function envOption(cmd: Command): Command {
+  return cmd.option('--env <name>', 'the environment (else RUNNER_ENV, else DAGSTER_ENV, else environments.default)');
+}
+
+/** `--json`. */
+export function jsonOption(cmd: Command, what = 'print JSON'): Command {
+  return cmd.option('--json', what);
+}
+
+/** An option restricted to a few values, checked by commander (exit 2 on a wrong one). */
+export function choiceOption(flags: string, description: string, choices: string[], fallback?: string): Option {
+  const o = new Option(flags, description).choices(choices);
+  return fallback === undefined ? o : o.default(fallback);
+}
+
+/** A positive integer option parser that reports bad values as input errors. */
+export function positiveInt(name: string): (value: string) => number {
+  return (value) => {
+    if (!/^[0-9]+$/.test(value) || Number(value) < 1) throw new InputError(`${name} must be a positive whole number, not \`${value}\``);
+    return Number(value);
+  };
+}
+
+/** RUNNER_HOME, default `.runner/` in the project (the pipelines directory's parent). */
+export function runnerHome(defsOrProjectDir: Definitions | string): string {
+  if (process.env.RUNNER_HOME) return path.resolve(process.env.RUNNER_HOME);
+  const projectDir = typeof defsOrProjectDir === 'string' ? defsOrProjectDir : defsOrProjectDir.projectDir;
+  return path.join(projectDir, '.runner');
+}
+
+/** Loads the definitions or throws their diagnostics (exit 2). */
+export async function loadOrExit(opts: PipelinesOptions): Promise<Definitions> {
+  const { loadDefinitions } = await import('../definitions/load.js');
+  const r = await loadDefinitions(path.resolve(opts.pipelines));
+  if (!r.ok) throw new InputError(r.diagnostics);
+  return r.value;
+}
+
+/** Loads definitions and resolves the chosen environment, or throws (exit 2). */
+export async function loadWithEnv(opts: PipelinesOptions & EnvOptions): Promise<{ defs: Definitions; env: ResolvedEnvironment }> {
+  const defs = await loadOrExit(opts);
+  const { resolveEnvironment } = await import('../definitions/environment.js');
+  const r = resolveEnvironment(defs, opts.env);
+  if (!r.ok) throw new InputError(r.diagnostics);
+  return { defs, env: r.value };
+}

@@ -1,0 +1,139 @@
+/**
+ * One pipeline file: its text, its parsed YAML document (kept for positions), and the
+ * mapping from a value path (`['assets', 3, 'deps', 0]`) to `line:col`. Parsing is lazy
+ * so that files served from the cache are only parsed when a message needs a position.
+ */
+import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, isAlias, type Document, type Node, type Pair } from 'yaml';
+import type { Diagnostic, Position } from '../diagnostics/diagnostic.js';
+
+/** A path into a value: object keys and array indexes. */
+export type ValuePath = ReadonlyArray<string | number>;
+
+export interface ParsedFile {
+  /** The document as plain data (merge keys applied), or undefined when it did not parse. */
+  value: unknown;
+  diagnostics: Diagnostic[];
+}
+
+export class SourceFile {
+  private doc?: Document;
+  private lines?: LineCounter;
+
+  /** `display` is the path shown in messages (relative to the working directory). */
+  constructor(readonly display: string, readonly text: string) {}
+
+  /** Parses the file: YAML syntax errors and duplicate keys come back as diagnostics. */
+  parse(): ParsedFile {
+    const doc = this.document();
+    const diagnostics: Diagnostic[] = [];
+    for (const e of doc.errors) {
+      const message = e.code === 'DUPLICATE_KEY' ? `duplicate key \`${keyAt(this.text, e.pos[0], e.pos[1])}\` in the same mapping` : cleanYamlMessage(e.message);
+      diagnostics.push({ pos: this.at(e.pos[0]), message: `YAML syntax: ${message}` });
+    }
+    if (diagnostics.length > 0) return { value: undefined, diagnostics };
+    for (const w of doc.warnings) diagnostics.push({ pos: this.at(w.pos[0]), message: `YAML: ${cleanYamlMessage(w.message)}` });
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 10_000 });
+    } catch (err) {
+      return { value: undefined, diagnostics: [{ pos: this.at(0), message: `YAML: ${(err as Error).message}` }] };
+    }
+    if (value === null || value === undefined) value = {};
+    return { value, diagnostics: [] };
+  }
+
+  /** The position of a character offset. */
+  at(offset: number): Position {
+    this.document();
+    const p = this.lines!.linePos(offset);
+    return { file: this.display, line: p.line, col: p.col };
+  }
+
+  /**
+   * The position of the node at `path`, or of its key when `key` is set (for an unknown
+   * property). A path through merged (`<<`) content, absent from the text, falls back to
+   * the nearest ancestor that is written in the file.
+   */
+  pos(path: ValuePath, key = false): Position {
+    const doc = this.document();
+    let node: unknown = doc.contents;
+    let found: { node: unknown; pair?: Pair } = { node };
+    for (const seg of path) {
+      const next = child(resolveAlias(doc, found.node), seg);
+      if (!next) break;
+      found = next;
+    }
+    const target = key && found.pair && isScalar(found.pair.key) ? found.pair.key : found.node;
+    const range = (target as Node | undefined)?.range;
+    return this.at(range ? range[0] : 0);
+  }
+
+  private document(): Document {
+    if (!this.doc) {
+      this.lines = new LineCounter();
+      this.doc = parseDocument(this.text, { lineCounter: this.lines, merge: true, prettyErrors: false, uniqueKeys: true });
+    }
+    return this.doc;
+  }
+}
+
+function resolveAlias(doc: Document, node: unknown): unknown {
+  return isAlias(node) ? node.resolve(doc) : node;
+}
+
+function child(node: unknown, seg: string | number): { node: unknown; pair?: Pair } | undefined {
+  if (isMap(node)) {
+    for (const item of node.items) {
+      if (isPair(item) && isScalar(item.key) && String(item.key.value) === String(seg)) return { node: item.value ?? item.key, pair: item };
+    }
+    return undefined;
+  }
+  if (isSeq(node) && typeof seg === 'number') {
+    const item = node.items[seg];
+    return item === undefined ? undefined : { node: item };
+  }
+  return undefined;
+}
+
+function keyAt(text: string, start: number, end: number): string {
+  return text.slice(start, Math.max(end, start + 1)).trim() || '?';
+}
+
+/** The yaml library's messages end with a source excerpt; keep the first line only. */
+function cleanYamlMessage(m: string): string {
+  return m.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/** `[line, col]` of the items of each section, kept in the cache so a valid file need not be re-parsed. */
+export interface ItemPositions {
+  /** Section name → position of each list item (assets, jobs, schedules, notifications, watchers). */
+  lists: Record<string, Array<[number, number]>>;
+  /** Section name → entry name → position (environments, secrets, runner). */
+  maps: Record<string, Record<string, [number, number]>>;
+}
+
+const LIST_SECTIONS = ['assets', 'jobs', 'schedules', 'notifications', 'watchers'];
+const MAP_SECTIONS = ['environments', 'secrets', 'runner'];
+
+/** Positions of every section item of a parsed file. */
+export function itemPositions(file: SourceFile, value: unknown): ItemPositions {
+  const out: ItemPositions = { lists: {}, maps: {} };
+  if (!value || typeof value !== 'object') return out;
+  const v = value as Record<string, unknown>;
+  for (const s of LIST_SECTIONS) {
+    const items = v[s];
+    if (Array.isArray(items)) out.lists[s] = items.map((_, i) => toPair(file.pos([s, i])));
+  }
+  for (const s of MAP_SECTIONS) {
+    const m = v[s];
+    if (m && typeof m === 'object' && !Array.isArray(m)) {
+      out.maps[s] = {};
+      for (const k of Object.keys(m)) out.maps[s]![k] = toPair(file.pos([s, k], true));
+    }
+  }
+  return out;
+}
+
+function toPair(p: Position): [number, number] {
+  return [p.line, p.col];
+}

@@ -1,0 +1,95 @@
+/**
+ * The handler contract. A handler is one module, like an ESLint rule: its metadata, the
+ * JSON Schema of its `config` (in schemas/handlers/<name>.schema.json) and its entry
+ * points. The core knows nothing about what a handler runs.
+ */
+import type { AssetDef } from '../definitions/model.js';
+import type { ResolvedEnvironment } from '../definitions/environment.js';
+
+/** What a step will run, shown by `runner render` and `materialize --dry-run`. Secrets appear as `***`. */
+export interface Rendered {
+  /** The argv the step would run. */
+  command: string[];
+  /** Files the step writes before running (e.g. a workflow config), with masked content. */
+  files?: Array<{ name: string; content: string }>;
+  /** Environment variables the step adds (masked). */
+  env?: Record<string, string>;
+}
+
+/** One preflight check's outcome. */
+export interface CheckResult {
+  /** What was checked, e.g. `openmetadata CLI found`. */
+  name: string;
+  ok: boolean;
+  /** Why it failed, or what it found (a version). Never a secret value. */
+  detail?: string;
+  /** Keys of the assets whose steps this check guards. */
+  keys?: string[];
+}
+
+/**
+ * A line of a step's output. `partial` marks text that no newline followed: a piece of a
+ * very long line (the next call continues it) or the end of output without a final newline.
+ */
+export type StepLog = (line: string, stream?: 'stdout' | 'stderr', partial?: boolean) => void;
+
+export interface RenderContext<C> {
+  asset: AssetDef;
+  /** The config with `${env:..}`/`${var:..}` substituted and each `${secret:NAME}` replaced by `***`. */
+  config: C;
+  env: ResolvedEnvironment;
+  projectDir: string;
+}
+
+export interface RunContext<C> {
+  asset: AssetDef;
+  /** The config with every reference substituted, secrets included: never log it unmasked. */
+  config: C;
+  env: ResolvedEnvironment;
+  projectDir: string;
+  runId: string;
+  attempt: number;
+  /** Aborted on timeout or cancel: the handler must terminate its whole process tree. */
+  signal: AbortSignal;
+  /** Appends a line to the step's log (masked by the caller). */
+  log: StepLog;
+  /** Replaces every known secret value (and its encodings) with `***`. */
+  mask: (text: string) => string;
+  /** Records a child process group so a later runner can reap it if this one dies. */
+  trackProcess: (pid: number) => void;
+  untrackProcess: (pid: number) => void;
+}
+
+/** What a finished step reports. */
+export interface StepResult {
+  ok: boolean;
+  exitCode?: number | null;
+  /** The meaningful part of a failure, masked; not the whole log. */
+  error?: string;
+  /** Warnings of a successful step (e.g. errors listed in a summary of a run that passed). */
+  warnings?: string[];
+  /** Structured results (records processed, success %, ...), shown by `runner show`. */
+  metadata?: Record<string, unknown>;
+}
+
+export interface PreflightContext<C> {
+  assets: Array<{ asset: AssetDef; config: C }>;
+  env: ResolvedEnvironment;
+  projectDir: string;
+  /** Resolves a secret by name (undefined when it cannot be resolved). */
+  secret: (name: string) => Promise<string | undefined>;
+  signal?: AbortSignal;
+}
+
+export interface Handler<C = Record<string, unknown>> {
+  /** The name used in `handler:` of an asset. */
+  name: string;
+  /** One line for `runner list` and docs. */
+  description: string;
+  /** The JSON Schema of `config` (also referenced by schemas/pipeline.schema.json). */
+  schema: object;
+  render(ctx: RenderContext<C>): Rendered;
+  run(ctx: RunContext<C>): Promise<StepResult>;
+  /** Checks before a run (once per run) and in `runner check --online`. */
+  preflight?(ctx: PreflightContext<C>): Promise<CheckResult[]>;
+}
