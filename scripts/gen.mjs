@@ -2,6 +2,9 @@
 // `npm run gen` writes them; `node scripts/gen.mjs --check` exits 1 when the checked-in
 // files are stale (a test runs it).
 import { compile } from 'json-schema-to-typescript';
+import Ajv, { _ } from 'ajv';
+import addFormats from 'ajv-formats';
+import standaloneCode from 'ajv/dist/standalone/index.js';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +34,35 @@ export async function generate() {
     });
     files[t.out] = ts;
   }
+  files['validators.js'] = validatorsModule();
   return files;
+}
+
+/**
+ * The validators as Ajv standalone code, so that no schema is compiled when the CLI
+ * starts (compiling costs ~100 ms; loading the generated module a few).
+ */
+function validatorsModule() {
+  const load = (p) => JSON.parse(readFileSync(path.join(root, p), 'utf8'));
+  const pipeline = load('schemas/pipeline.schema.json');
+  const handlers = { command: load('schemas/handlers/command.schema.json'), openmetadata: load('schemas/handlers/openmetadata.schema.json') };
+  // A new handler: add its schema here, in src/definitions/validators.ts and in the pipeline schema's Asset.allOf.
+  const ajv = new Ajv({
+    allErrors: true, verbose: true, strict: false, allowUnionTypes: true,
+    code: { source: true, esm: true, formats: _`require("ajv-formats/dist/formats").fullFormats` },
+  });
+  addFormats(ajv);
+  for (const s of Object.values(handlers)) ajv.addSchema(s);
+  ajv.addSchema(pipeline);
+  const refs = { pipeline: pipeline.$id };
+  for (const [name, s] of Object.entries(handlers)) refs[`handler_${name}`] = s.$id;
+  let code = standaloneCode(ajv, refs);
+  // Ajv's ESM output still calls require() for its runtime helpers: turn those into imports.
+  const modules = [...new Set([...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]))];
+  const imports = modules.map((m, i) => `import __dep${i} from ${JSON.stringify(m.endsWith('.js') ? m : m + '.js')};`);
+  modules.forEach((m, i) => { code = code.split(`require(${JSON.stringify(m)})`).join(`__dep${i}`); });
+  code = code.replace(/^"use strict";/, '');
+  return `${banner.replace('json-schema-to-typescript', 'Ajv standalone')}\n// @ts-nocheck\n${imports.join('\n')}\n${code}\n`;
 }
 
 const check = process.argv.includes('--check');
