@@ -1,7 +1,7 @@
 /** Checks of jobs and schedules: selections that parse and select something, cron, time zones. */
 import { Cron } from 'croner';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
-import { evaluateSelection, parseSelection } from '../selection/index.js';
+import { checkSelection } from '../selection/index.js';
 import { didYouMean } from '../util/suggest.js';
 import type { Definitions } from './model.js';
 import type { Origins } from './build.js';
@@ -41,21 +41,26 @@ export function checkSchedules(defs: Definitions, origins: Origins): Diagnostic[
   return ds;
 }
 
+/** Syntax, unknown names and job cycles; `status:` and a selection that is empty today are fine. */
 function selectionProblem(text: string, defs: Definitions): Diagnostic | undefined {
-  const parsed = parseSelection(text);
-  if (!parsed.ok) return parsed.diagnostics[0];
-  const r = evaluateSelection(parsed.value, { graph: defs.graph, assets: defs.assets, jobs: defs.jobs }, text);
-  return r.ok ? undefined : r.diagnostics[0];
+  const [first] = checkSelection(text, { graph: defs.graph, assets: defs.assets, jobs: defs.jobs });
+  return first ? { message: first.message, detail: first.detail } : undefined;
 }
 
 /** Why croner rejects a cron expression, or undefined when it is valid. */
 export function cronProblem(expr: string, timezone: string): string | undefined {
   try {
     const c = new Cron(expr, { timezone, paused: true });
+    const next = c.nextRun();
     c.stop();
-    return undefined;
+    // Croner accepts patterns no date matches (`0 0 31 2 *`): such a schedule would never tick.
+    return next ? undefined : 'no date matches it, so it never fires';
   } catch (err) {
-    return String((err as Error).message).replace(/^CronPattern: /, '');
+    const message = String((err as Error).message).replace(/^CronPattern: /, '');
+    if (/space separated parts are required/.test(message)) {
+      return 'expected five fields (minute hour day-of-month month day-of-week), or six with a leading seconds field';
+    }
+    return lowerFirst(message);
   }
 }
 
@@ -73,4 +78,8 @@ let zones: string[] | undefined;
 function timeZones(): string[] {
   zones ??= (Intl as unknown as { supportedValuesOf(k: string): string[] }).supportedValuesOf('timeZone').concat('UTC');
   return zones;
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
 }

@@ -10,6 +10,7 @@ export class AssetGraph {
   private readonly up: Map<string, string[]>;
   private readonly down: Map<string, string[]>;
   private orderIndex?: Map<string, number>;
+  private topo?: readonly string[];
 
   /** `deps` maps each key to its upstream keys; deps naming unknown keys are ignored. */
   constructor(deps: ReadonlyMap<string, readonly string[]>) {
@@ -80,6 +81,11 @@ export class AssetGraph {
    * loader rejects cycles before a graph is ever ordered).
    */
   topoOrder(): readonly string[] {
+    this.topo ??= this.computeTopoOrder();
+    return this.topo;
+  }
+
+  private computeTopoOrder(): readonly string[] {
     const indegree = new Map<string, number>();
     for (const k of this.keys) indegree.set(k, this.up.get(k)!.length);
     const heap = new MinHeap();
