@@ -1,13 +1,38 @@
 /**
  * `runner check --online`: each secret resolvable (never printing a value), and each
- * handler's preflight for the assets that use it.
+ * handler's preflight (CLI found, server reachable, versions, token accepted, input files)
+ * for the assets that use it in the chosen environment.
  */
 import type { ResolvedEnvironment } from '../definitions/environment.js';
+import { substituteDeep } from '../definitions/interpolate.js';
 import type { Definitions } from '../definitions/model.js';
 import type { CheckResult } from '../handlers/handler.js';
+import { getHandler } from '../handlers/registry.js';
+import { SecretResolver, checkSecrets, vaultSessionFor } from '../secrets/index.js';
 
-export async function onlineChecks(defs: Definitions, env: ResolvedEnvironment): Promise<CheckResult[]> {
-  void defs;
-  void env;
-  return [];
+export async function onlineChecks(defs: Definitions, env: ResolvedEnvironment, processEnv: Record<string, string | undefined> = process.env): Promise<CheckResult[]> {
+  const vault = vaultSessionFor(env, processEnv);
+  const rows = await checkSecrets(defs, env, { processEnv, vault });
+  const resolver = new SecretResolver({ secrets: defs.secrets, env, processEnv, vault });
+  const secret = async (name: string) => {
+    const r = (await resolver.resolve([name])).get(name);
+    return r && r.ok ? resolver.value(name) : undefined;
+  };
+  const byHandler = new Map<string, Array<{ asset: (typeof defs.assets extends Map<string, infer A> ? A : never); config: unknown }>>();
+  for (const a of defs.assets.values()) {
+    // Variables substituted, secrets masked: preflight needs paths and URLs, never secret values in configs.
+    const config = substituteDeep(a.config, { env: processEnv, vars: env.vars, secrets: 'mask' }).value;
+    const list = byHandler.get(a.handler) ?? byHandler.set(a.handler, []).get(a.handler)!;
+    list.push({ asset: a, config });
+  }
+  for (const [name, assets] of byHandler) {
+    const handler = getHandler(name);
+    if (!handler?.preflight) continue;
+    try {
+      rows.push(...(await handler.preflight({ assets, env, projectDir: defs.projectDir, secret })));
+    } catch (err) {
+      rows.push({ name: `${name} preflight`, ok: false, detail: resolver.masker.mask((err as Error).message) });
+    }
+  }
+  return rows.map((r) => ({ ...r, detail: r.detail === undefined ? undefined : resolver.masker.mask(r.detail) }));
 }
