@@ -57,11 +57,10 @@ function validatorsModule() {
   const refs = { pipeline: pipeline.$id };
   for (const [name, s] of Object.entries(handlers)) refs[`handler_${name}`] = s.$id;
   let code = standaloneCode(ajv, refs);
-  // Ajv's ESM output still calls require() for its runtime helpers: turn those into imports.
-  const modules = [...new Set([...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]))];
-  const imports = modules.map((m, i) => `import __dep${i} from ${JSON.stringify(m.endsWith('.js') ? m : m + '.js')};`);
-  modules.forEach((m, i) => { code = code.split(`require(${JSON.stringify(m)})`).join(`__dep${i}`); });
+  // Ajv's ESM output still calls require() for its runtime helpers (ucs2length, formats):
+  // give it a real require, which behaves the same under Node, esbuild and vitest.
   code = code.replace(/^"use strict";/, '');
+  const imports = code.includes('require(') ? ["import { createRequire } from 'node:module';", 'const require = createRequire(import.meta.url);'] : [];
   return `${banner.replace('json-schema-to-typescript', 'Ajv standalone')}\n// @ts-nocheck\n${imports.join('\n')}\n${code}\n`;
 }
 

@@ -1,0 +1,131 @@
+/**
+ * Step log files: `<home>/logs/<run-id>/<key with / replaced by __>.log`, one line of
+ * output per line of file. Appends are buffered per file and written on the store's flush
+ * (or when a file's buffer passes a threshold), so a step printing hundreds of megabytes
+ * costs a write per 256 KiB, not per line, and memory stays bounded.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+/** The file name of a step's log: its key with `/` replaced by `__`. */
+export function logFileName(key: string): string {
+  return key.replaceAll('/', '__') + '.log';
+}
+
+/** The directory holding a run's step logs. */
+export function runLogDir(home: string, runId: string): string {
+  return path.join(home, 'logs', runId);
+}
+
+/** The absolute path of a step's log file. */
+export function stepLogPath(home: string, runId: string, key: string): string {
+  return path.join(runLogDir(home, runId), logFileName(key));
+}
+
+const WRITE_THRESHOLD = 256 * 1024;
+
+interface OpenLog {
+  fd: number | undefined;
+  chunks: string[];
+  bytes: number;
+  /** The stream whose last piece had no newline after it (its line goes on), if any. */
+  open: string | undefined;
+}
+
+/** Buffered appends to step log files, keyed by path. */
+export class LogWriter {
+  private readonly files = new Map<string, OpenLog>();
+  private readonly dirs = new Set<string>();
+  /** The first write error, reported once by the store. */
+  error: Error | undefined;
+
+  /**
+   * Queues a line for the file, followed by a newline unless `partial` (a piece of a long
+   * line, or output that ended without a newline): the next piece of the same stream
+   * continues it, so the file holds the output byte for byte. A line of the other stream
+   * arriving meanwhile starts on a line of its own.
+   */
+  append(file: string, line: string, partial = false, stream = 'stdout'): void {
+    let f = this.files.get(file);
+    if (!f) {
+      f = { fd: undefined, chunks: [], bytes: 0, open: undefined };
+      this.files.set(file, f);
+    }
+    const text = (f.open !== undefined && f.open !== stream ? '\n' : '') + line + (partial ? '' : '\n');
+    f.open = partial ? stream : undefined;
+    f.chunks.push(text);
+    f.bytes += text.length;
+    if (f.bytes >= WRITE_THRESHOLD) this.write(file, f);
+  }
+
+  /** True when some file has buffered bytes. */
+  get pending(): boolean {
+    for (const f of this.files.values()) if (f.bytes > 0) return true;
+    return false;
+  }
+
+  /** Writes every buffered line. */
+  flush(): void {
+    for (const [file, f] of this.files) if (f.bytes > 0) this.write(file, f);
+  }
+
+  /** Writes and closes one file (a finished step's); a later line reopens it. */
+  finish(file: string): void {
+    const f = this.files.get(file);
+    if (!f) return;
+    if (f.bytes > 0) this.write(file, f);
+    this.closeFile(file, f);
+  }
+
+  /** Writes and closes the files under `dir` (a finished run's). */
+  closeUnder(dir: string): void {
+    const prefix = dir + path.sep;
+    for (const [file, f] of this.files) {
+      if (!file.startsWith(prefix)) continue;
+      if (f.bytes > 0) this.write(file, f);
+      this.closeFile(file, f);
+    }
+    this.dirs.delete(dir);
+  }
+
+  /** Writes and closes everything. */
+  close(): void {
+    for (const [file, f] of this.files) {
+      if (f.bytes > 0) this.write(file, f);
+      this.closeFile(file, f);
+    }
+    this.dirs.clear();
+  }
+
+  private closeFile(file: string, f: OpenLog): void {
+    if (f.fd !== undefined) {
+      try {
+        fs.closeSync(f.fd);
+      } catch {
+        /* already closed */
+      }
+    }
+    this.files.delete(file);
+  }
+
+  private write(file: string, f: OpenLog): void {
+    const data = f.chunks.length === 1 ? f.chunks[0]! : f.chunks.join('');
+    f.chunks = [];
+    f.bytes = 0;
+    try {
+      if (f.fd === undefined) {
+        const dir = path.dirname(file);
+        if (!this.dirs.has(dir)) {
+          fs.mkdirSync(dir, { recursive: true });
+          this.dirs.add(dir);
+        }
+        f.fd = fs.openSync(file, 'a', 0o600);
+      }
+      const buf = Buffer.from(data, 'utf8');
+      let off = 0;
+      while (off < buf.length) off += fs.writeSync(f.fd, buf, off, buf.length - off);
+    } catch (err) {
+      this.error ??= err as Error;
+    }
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The reaper: runs whose runner died. Every `Store.open` (so every runner command) looks
+ * at runs still `queued`/`started`; one whose owner is gone is marked `failure` ("the
+ * runner exited"), its running steps `failure`, its pending steps `canceled`, its pool
+ * slots freed, and the child processes it recorded are terminated, but only a child whose
+ * pid is alive with the start time recorded for it: a pid reused by another program is
+ * never signalled.
+ *
+ * Who owns a run: the pid, start time and pid namespace ("machine") of the process that
+ * created it. On the same machine the pid tells; a run owned elsewhere (another container
+ * sharing the volume) is judged by its heartbeat, which its owner refreshes while it runs.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Database } from 'better-sqlite3';
+import type { RunRow } from './records.js';
+import { type KillTarget, isRunning, machineId, procInfo, terminate } from './proc.js';
+import { type LedgerEntry, readLedger, removeLedger } from './ledger.js';
+
+/** The reason written on reaped runs and their running steps. */
+export const RUNNER_EXITED = 'the runner exited';
+
+/** How the reaper decides and how long it waits. */
+export interface ReapOptions {
+  /** RUNNER_HOME (where the runs' process ledgers are). */
+  home: string;
+  /** SIGTERM to SIGKILL, for children of dead runs. */
+  graceMs: number;
+  /** A foreign run whose heartbeat is older than this is orphaned. */
+  staleMs: number;
+  /** Runs this process owns (never orphaned). */
+  own: ReadonlySet<string>;
+  now?: number;
+}
+
+type OwnerRow = Pick<RunRow, 'id' | 'owner_pid' | 'owner_start' | 'owner_machine' | 'heartbeat_at' | 'created_at'>;
+
+/** True when the process that owns this run is gone. */
+export function isOrphaned(row: OwnerRow, opts: ReapOptions): boolean {
+  if (opts.own.has(row.id)) return false;
+  if (row.owner_machine === machineId() && row.owner_pid !== null) {
+    const info = procInfo(row.owner_pid);
+    if (!info) return !isRunning(row.owner_pid);
+    if (info.state === 'Z') return true;
+    return row.owner_start !== null && info.start !== row.owner_start;
+  }
+  const last = Date.parse(row.heartbeat_at ?? row.created_at);
+  return !Number.isFinite(last) || (opts.now ?? Date.now()) - last > opts.staleMs;
+}
+
+/** Reaps every orphaned run; returns their ids. Then frees pool slots of runs no longer active. */
+export function reapOrphans(db: Database, opts: ReapOptions): string[] {
+  const rows = db
+    .prepare(`SELECT id, owner_pid, owner_start, owner_machine, heartbeat_at, created_at FROM runs WHERE status IN ('queued', 'started')`)
+    .all() as OwnerRow[];
+  const reaped: string[] = [];
+  for (const row of rows) {
+    if (isOrphaned(row, opts) && reapRun(db, opts.home, row, opts.graceMs)) reaped.push(row.id);
+  }
+  freeInactivePoolSlots(db);
+  sweepLedgers(db, opts.home);
+  return reaped;
+}
+
+/** Deletes process ledgers left by runs that are no longer unfinished (or no longer exist). */
+export function sweepLedgers(db: Database, home: string): void {
+  let files: string[];
+  try {
+    files = fs.readdirSync(path.join(home, 'procs'));
+  } catch {
+    return;
+  }
+  const active = db.prepare(`SELECT 1 FROM runs WHERE id = ? AND status IN ('queued', 'started')`);
+  for (const f of files) {
+    if (!f.endsWith('.pids')) continue;
+    const id = f.slice(0, -'.pids'.length);
+    if (!active.get(id)) removeLedger(home, id);
+  }
+}
+
+/**
+ * Marks one orphaned run failed and terminates its verified children. Returns false when
+ * another process reaped (or the owner finished) it first.
+ */
+export function reapRun(db: Database, home: string, row: OwnerRow, graceMs: number): boolean {
+  const now = new Date().toISOString();
+  const marked = db
+    .transaction(() => {
+      const changed = db
+        .prepare(`UPDATE runs SET status = 'failure', error = ?, ended_at = ? WHERE id = ? AND status IN ('queued', 'started')`)
+        .run(RUNNER_EXITED, now, row.id).changes;
+      if (changed === 0) return false;
+      const event = db.prepare(`INSERT INTO events (run_id, ts, type, key, status, message) VALUES (?, ?, ?, ?, ?, ?)`);
+      const running = db.prepare(`SELECT key FROM steps WHERE run_id = ? AND status = 'running' ORDER BY position`).all(row.id) as Array<{ key: string }>;
+      const pending = db.prepare(`SELECT key FROM steps WHERE run_id = ? AND status = 'pending' ORDER BY position`).all(row.id) as Array<{ key: string }>;
+      db.prepare(`UPDATE steps SET status = 'failure', error = ?, ended_at = ? WHERE run_id = ? AND status = 'running'`).run(RUNNER_EXITED, now, row.id);
+      db.prepare(`UPDATE steps SET status = 'canceled', error = ?, ended_at = ? WHERE run_id = ? AND status = 'pending'`).run(RUNNER_EXITED, now, row.id);
+      for (const s of running) event.run(row.id, now, 'step_failed', s.key, 'failure', RUNNER_EXITED);
+      for (const s of pending) event.run(row.id, now, 'step_canceled', s.key, 'canceled', RUNNER_EXITED);
+      event.run(row.id, now, 'run_finished', null, 'failure', RUNNER_EXITED);
+      db.prepare('DELETE FROM pool_slots WHERE run_id = ?').run(row.id);
+      return true;
+    })
+    .immediate();
+  if (!marked) return false;
+  // Another machine's pids mean nothing here: never signal them.
+  if (row.owner_machine === machineId()) terminate(verifiedTargets(readLedger(home, row.id)), graceMs);
+  removeLedger(home, row.id);
+  return true;
+}
+
+/** The recorded processes that are still the ones recorded: alive, with the same start time. */
+export function verifiedTargets(procs: LedgerEntry[]): KillTarget[] {
+  const out: KillTarget[] = [];
+  for (const p of procs) {
+    if (p.start === null) continue;
+    const info = procInfo(p.pid);
+    if (!info || info.start !== p.start) continue;
+    out.push({ pid: p.pid, group: info.pgrp === p.pid });
+  }
+  return out;
+}
+
+/** Frees pool slots held by runs that are not queued or started (finished, reaped, deleted). */
+export function freeInactivePoolSlots(db: Database): number {
+  return db.prepare(`DELETE FROM pool_slots WHERE run_id NOT IN (SELECT id FROM runs WHERE status IN ('queued', 'started'))`).run().changes;
+}

@@ -1,0 +1,159 @@
+/**
+ * The store's schema as an ordered list of migrations. `PRAGMA user_version` holds the
+ * number of migrations applied; each one runs in its own IMMEDIATE transaction that
+ * re-reads the version, so two runners opening a fresh store at once apply each exactly
+ * once. Migrations are append-only: never edit one that has shipped, add the next.
+ */
+import type { Database } from 'better-sqlite3';
+
+/** One step of the schema, applied once, in order. */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+/** Every migration, oldest first; `version` is its 1-based position. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'runs, steps and events',
+    sql: `
+      CREATE TABLE runs (
+        id          TEXT PRIMARY KEY,
+        status      TEXT NOT NULL,
+        trigger     TEXT NOT NULL,          -- JSON: {"type":"manual"} | {"type":"schedule","schedule","tick"}
+        env         TEXT NOT NULL,
+        selection   TEXT NOT NULL,
+        job         TEXT,
+        created_at  TEXT NOT NULL,
+        started_at  TEXT,
+        ended_at    TEXT,
+        error       TEXT
+      );
+      CREATE INDEX runs_created ON runs (created_at);
+      CREATE TABLE steps (
+        run_id      TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+        key         TEXT NOT NULL,
+        position    INTEGER NOT NULL,       -- plan order
+        status      TEXT NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        started_at  TEXT,
+        ended_at    TEXT,
+        exit_code   INTEGER,
+        metadata    TEXT,                   -- JSON object
+        error       TEXT,
+        PRIMARY KEY (run_id, key)
+      );
+      CREATE TABLE events (
+        id          INTEGER PRIMARY KEY,
+        run_id      TEXT NOT NULL,
+        ts          TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        key         TEXT,
+        attempt     INTEGER,
+        status      TEXT,
+        message     TEXT,
+        data        TEXT                    -- JSON object
+      );
+      CREATE INDEX events_run ON events (run_id, id);
+    `,
+  },
+  {
+    version: 2,
+    description: 'run owners (for the reaper), pools, alerts',
+    sql: `
+      ALTER TABLE runs ADD COLUMN owner_pid INTEGER;
+      ALTER TABLE runs ADD COLUMN owner_start TEXT;
+      ALTER TABLE runs ADD COLUMN owner_machine TEXT;
+      ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
+      ALTER TABLE runs ADD COLUMN alert TEXT;  -- JSON: {"status","detail"?,"at"?}
+      CREATE INDEX runs_status ON runs (status);
+      CREATE INDEX steps_key ON steps (key, ended_at);
+      CREATE TABLE pool_slots (
+        pool        TEXT NOT NULL,
+        run_id      TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        acquired_at TEXT NOT NULL,
+        PRIMARY KEY (pool, run_id, key)
+      );
+    `,
+  },
+  {
+    version: 3,
+    description: 'schedule state, ticks, watchers',
+    sql: `
+      CREATE TABLE schedule_state (
+        name        TEXT PRIMARY KEY,
+        status      TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+      );
+      CREATE TABLE ticks (
+        schedule    TEXT NOT NULL,
+        tick_time   TEXT NOT NULL,
+        run_id      TEXT,
+        outcome     TEXT NOT NULL,
+        reason      TEXT,
+        created_at  TEXT NOT NULL,
+        UNIQUE (schedule, tick_time)
+      );
+      CREATE TABLE watcher_state (
+        name        TEXT PRIMARY KEY,
+        status      TEXT NOT NULL,
+        cursor      TEXT,
+        updated_at  TEXT NOT NULL
+      );
+      CREATE TABLE watcher_alerts (
+        watcher     TEXT NOT NULL,
+        run_id      TEXT NOT NULL,
+        sent_at     TEXT NOT NULL,
+        UNIQUE (watcher, run_id)
+      );
+    `,
+  },
+  {
+    version: 4,
+    description: 'serve processes (health heartbeat, who is serving)',
+    sql: `
+      CREATE TABLE serve_processes (
+        id            TEXT PRIMARY KEY,     -- a UUID per serve process
+        pid           INTEGER NOT NULL,
+        host          TEXT NOT NULL,        -- hostname
+        address       TEXT,                 -- where its HTTP server listens
+        started_at    TEXT NOT NULL,
+        heartbeat_at  TEXT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 5,
+    description: "the run's pipelines directory",
+    sql: `ALTER TABLE runs ADD COLUMN pipelines_dir TEXT;`,
+  },
+];
+
+/** The schema version this runner writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The store's current schema version (0 for a new file). */
+export function schemaVersion(db: Database): number {
+  return Number(db.pragma('user_version', { simple: true }));
+}
+
+/**
+ * Applies the migrations after the store's version, up to `target` (all by default; tests
+ * stop early to build an old store). Returns the version reached. A store newer than this
+ * runner is left alone: the caller refuses to use it.
+ */
+export function migrate(db: Database, target = SCHEMA_VERSION): number {
+  for (const m of MIGRATIONS) {
+    if (m.version > target) break;
+    if (schemaVersion(db) >= m.version) continue;
+    db.transaction(() => {
+      if (schemaVersion(db) >= m.version) return; // another runner got here first
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return schemaVersion(db);
+}

@@ -1,0 +1,393 @@
+/**
+ * The run store: embedded SQLite (better-sqlite3, WAL) at `<RUNNER_HOME>/runner.db`, with
+ * step logs as files under `<RUNNER_HOME>/logs/`. It is one consumer of the executor's
+ * event stream (an EventSink) and the only place run history is read from.
+ *
+ * Writes are batched: `emit` queues, and a flush writes the queue in one transaction
+ * (on a ~50 ms timer, at `run_finished`, and on close), so a run of 1,000 steps costs a
+ * few dozen transactions. What must survive a crash the moment it happens is written at
+ * once: a child's pid to the run's process ledger (an append, see ledger.ts), a pool
+ * slot in its own transaction.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Database as DB, Statement } from 'better-sqlite3';
+import type { EventSink, RunEvent } from '../execution/events.js';
+import { InputError, type Result } from '../diagnostics/diagnostic.js';
+import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
+import { LogWriter, runLogDir, stepLogPath } from './logs.js';
+import { makeApplier } from './apply.js';
+import { Ledger } from './ledger.js';
+import { findRun, lastStepStatuses, listRuns, type RunRow } from './records.js';
+import { freeInactivePoolSlots, isOrphaned, reapOrphans, reapRun, type ReapOptions } from './reaper.js';
+import { machineId, processStartTime } from './proc.js';
+import type { RunMeta, RunRecord, RunStatus, StepStatus } from './types.js';
+
+export type { Trigger, RunMeta, StepRecord, RunRecord, AlertRecord } from './types.js';
+
+/** A store that cannot be used (newer schema, unwritable directory): bad input for the CLI (exit 2). */
+export class StoreError extends InputError {}
+
+/** Tuning of one store; the defaults suit the CLI. */
+export interface StoreOptions {
+  /** Reap orphaned runs on open (default true). */
+  reap?: boolean;
+  /** SIGTERM to SIGKILL for children of dead runs (default 3 s). */
+  killGraceMs?: number;
+  /** How often queued events are written (default 50 ms). */
+  flushMs?: number;
+  /** How often this process marks its unfinished runs alive (default 15 s). */
+  heartbeatMs?: number;
+  /** A run owned by another machine whose heartbeat is older than this is orphaned (default 2 min). */
+  staleMs?: number;
+}
+
+const DEFAULTS = { reap: true, killGraceMs: 3000, flushMs: 50, heartbeatMs: 15_000, staleMs: 120_000 };
+
+const STEP_ENDS = new Set<RunEvent['type']>(['step_succeeded', 'step_failed', 'step_skipped', 'step_canceled']);
+
+const now = (): string => new Date().toISOString();
+
+/** The run store of one RUNNER_HOME. */
+export class Store implements EventSink {
+  /** The RUNNER_HOME directory, absolute. */
+  readonly home: string;
+  /** Ids of the runs this open reaped (their runner had died), for whoever wants to report them. */
+  readonly reaped: string[] = [];
+  private readonly opts: Required<StoreOptions>;
+  private conn: DB | undefined;
+  private apply: ((e: RunEvent) => void) | undefined;
+  private readonly statements = new Map<string, Statement>();
+  private pending: RunEvent[] = [];
+  private readonly ledger: Ledger;
+  private readonly logs = new LogWriter();
+  private timer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly owned = new Set<string>();
+  private readonly poolChecks = new Map<string, number>();
+  private readonly reported = new Set<string>();
+  private readonly onExit = (): void => this.flush();
+
+  private constructor(home: string, opts: Required<StoreOptions>) {
+    this.home = home;
+    this.opts = opts;
+    this.ledger = new Ledger(home);
+  }
+
+  /** Opens (creating, migrating) the store at `<home>/runner.db`, then reaps runs whose runner died. */
+  static open(home: string, options: StoreOptions = {}): Store {
+    const store = new Store(path.resolve(home), { ...DEFAULTS, ...options });
+    store.connect();
+    if (store.opts.reap) store.reaped.push(...store.reapOrphans());
+    return store;
+  }
+
+  /** The better-sqlite3 connection, for the scheduler's tables (schedule_state, ticks, watcher_*). Reopened if closed. */
+  get db(): DB {
+    return this.conn ?? this.connect();
+  }
+
+  /** A prepared statement of the current connection, prepared once. */
+  private stmt(sql: string): Statement {
+    const db = this.db;
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
+  private connect(): DB {
+    const file = path.join(this.home, 'runner.db');
+    let db: DB | undefined;
+    try {
+      fs.mkdirSync(this.home, { recursive: true });
+      db = new Database(file);
+      db.pragma('busy_timeout = 10000');
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      const found = schemaVersion(db);
+      if (found > SCHEMA_VERSION) {
+        throw new StoreError(`the run store ${file} has schema version ${found}, newer than this runner's ${SCHEMA_VERSION}: upgrade the runner`);
+      }
+      migrate(db);
+    } catch (err) {
+      db?.close();
+      if (err instanceof StoreError) throw err;
+      throw new StoreError(`cannot open the run store ${file}: ${(err as Error).message}`);
+    }
+    this.conn = db;
+    this.apply = makeApplier(db);
+    process.on('exit', this.onExit);
+    if (this.owned.size > 0) this.startHeartbeat();
+    return db;
+  }
+
+  /** Records a new run as `queued` with one `pending` step per key, owned by this process. */
+  createRun(meta: RunMeta): void {
+    const db = this.db;
+    const at = now();
+    const insertRun = this.stmt(
+      `INSERT INTO runs (id, status, trigger, env, selection, job, pipelines_dir, created_at, owner_pid, owner_start, owner_machine, heartbeat_at)
+       VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const insertStep = this.stmt(`INSERT INTO steps (run_id, key, position, status) VALUES (?, ?, ?, 'pending')`);
+    const owner = [process.pid, processStartTime(process.pid), machineId()] as const;
+    db.transaction(() => {
+      insertRun.run(meta.id, JSON.stringify(meta.trigger), meta.env, meta.selection, meta.job ?? null, meta.pipelinesDir, at, ...owner, at);
+      meta.keys.forEach((key, i) => insertStep.run(meta.id, key, i));
+    })();
+    fs.mkdirSync(runLogDir(this.home, meta.id), { recursive: true });
+    this.owned.add(meta.id);
+    this.startHeartbeat();
+  }
+
+  /** Consumes one event: queued for the next flush; a `log` line goes to the step's log file. Never throws. */
+  emit(e: RunEvent): void {
+    try {
+      if (e.type === 'log') {
+        if (e.key !== undefined && e.line !== undefined) this.logs.append(this.logPath(e.run_id, e.key), e.line, e.partial === true || e.data?.['eol'] === false, e.stream);
+      } else {
+        this.pending.push(e);
+      }
+      if (STEP_ENDS.has(e.type) && e.key !== undefined) {
+        // A finished step's log is complete: write it and free its descriptor (runs may have thousands of steps).
+        this.logs.finish(this.logPath(e.run_id, e.key));
+      }
+      if (e.type === 'run_finished') {
+        this.flush();
+        this.logs.closeUnder(runLogDir(this.home, e.run_id));
+        this.ledger.finish(e.run_id);
+        this.owned.delete(e.run_id);
+        if (this.owned.size === 0) this.stopHeartbeat();
+      } else {
+        this.schedule();
+      }
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, this.opts.flushMs);
+    this.timer.unref();
+  }
+
+  /** Writes queued log lines, then queued events in one transaction. */
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.logs.flush();
+    if (this.logs.error) this.report(this.logs.error);
+    if (this.pending.length === 0 || !this.conn) return;
+    const batch = this.pending;
+    this.pending = [];
+    const db = this.conn;
+    const apply = this.apply!;
+    try {
+      db.transaction(() => {
+        for (const e of batch) apply(e);
+      })();
+    } catch (err) {
+      // Keep the batch for the next flush (e.g. the database was busy for longer than busy_timeout).
+      this.pending = batch.concat(this.pending);
+      this.report(err);
+      this.schedule();
+    }
+  }
+
+  private report(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    if (this.reported.has(message)) return;
+    this.reported.add(message);
+    process.stderr.write(`runner: could not write run history in ${this.home}: ${message}\n`);
+  }
+
+  /** `<home>/logs/<run-id>/<key with / replaced by __>.log`. */
+  logPath(runId: string, key: string): string {
+    // Memoised: every log line asks, and path.join per line was a third of the time of a step printing 500 MB.
+    const id = runId + '\u0000' + key;
+    let p = this.logPaths.get(id);
+    if (p === undefined) {
+      if (this.logPaths.size >= 10_000) this.logPaths.clear(); // bounded for a long-lived `serve`
+      this.logPaths.set(id, (p = stepLogPath(this.home, runId, key)));
+    }
+    return p;
+  }
+  private readonly logPaths = new Map<string, string>();
+
+  /**
+   * Remembers a child process (group leader) and its start time so a later runner can reap
+   * it. Written at once to the run's process ledger (one append, see ledger.ts): a runner
+   * killed a moment after a spawn must not leave an unrecorded child.
+   */
+  recordProcess(runId: string, key: string, pid: number): void {
+    try {
+      this.ledger.record(runId, key, pid, processStartTime(pid));
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  /** Forgets a child process that ended. */
+  forgetProcess(runId: string, key: string, pid: number): void {
+    try {
+      this.ledger.forget(runId, key, pid);
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  /** The run with this id or unique id prefix; undefined when none or several match (see `findRun`). */
+  getRun(idOrPrefix: string): RunRecord | undefined {
+    const r = this.findRun(idOrPrefix);
+    return r.ok ? r.value : undefined;
+  }
+
+  /** Like `getRun`, with a message for the user when the id is unknown or ambiguous. */
+  findRun(idOrPrefix: string): Result<RunRecord> {
+    this.flush();
+    return findRun(this.db, this.home, idOrPrefix);
+  }
+
+  /** Runs, newest first. */
+  listRuns(q: { limit?: number; status?: RunStatus } = {}): RunRecord[] {
+    this.flush();
+    return listRuns(this.db, this.home, q);
+  }
+
+  /** Per asset key, the status of its latest finished step (for `status:` selections). */
+  lastStepStatuses(): Map<string, StepStatus> {
+    this.flush();
+    return lastStepStatuses(this.db);
+  }
+
+  /** The recorded events of a run, in order (log lines are in the log files, not here). */
+  listEvents(runId: string): RunEvent[] {
+    this.flush();
+    const rows = this.db.prepare('SELECT * FROM events WHERE run_id = ? ORDER BY id').all(runId) as Array<Record<string, unknown>>;
+    return rows.map((r) => {
+      const e: RunEvent = { ts: r['ts'] as string, type: r['type'] as RunEvent['type'], run_id: r['run_id'] as string };
+      if (r['key'] !== null) e.key = r['key'] as string;
+      if (r['attempt'] !== null) e.attempt = r['attempt'] as number;
+      if (r['status'] !== null) e.status = r['status'] as RunEvent['status'];
+      if (r['message'] !== null) e.message = r['message'] as string;
+      if (r['data'] !== null) e.data = JSON.parse(r['data'] as string) as Record<string, unknown>;
+      return e;
+    });
+  }
+
+  /** Records whether the run's alert went out. */
+  setAlert(runId: string, alert: RunRecord['alert']): void {
+    this.flush();
+    this.db.prepare('UPDATE runs SET alert = ? WHERE id = ?').run(alert === null ? null : JSON.stringify(alert), runId);
+  }
+
+  /**
+   * Takes a slot of `pool` for one step if fewer than `limit` are held across all runs of
+   * this RUNNER_HOME; false when the pool is full (try again later). Holding one already is true.
+   */
+  acquirePoolSlot(pool: string, limit: number, runId: string, key: string): boolean {
+    if (this.tryAcquire(pool, limit, runId, key)) return true;
+    // Full: at most once a second, free slots whose holders died, then try again.
+    const last = this.poolChecks.get(pool) ?? 0;
+    if (Date.now() - last < 1000) return false;
+    this.poolChecks.set(pool, Date.now());
+    if (this.reapPoolHolders(pool) === 0) return false;
+    return this.tryAcquire(pool, limit, runId, key);
+  }
+
+  private tryAcquire(pool: string, limit: number, runId: string, key: string): boolean {
+    const db = this.db;
+    return db
+      .transaction(() => {
+        if (this.stmt('SELECT 1 FROM pool_slots WHERE pool = ? AND run_id = ? AND key = ?').get(pool, runId, key)) return true;
+        const held = (this.stmt('SELECT COUNT(*) AS n FROM pool_slots WHERE pool = ?').get(pool) as { n: number }).n;
+        if (held >= limit) return false;
+        this.stmt('INSERT INTO pool_slots (pool, run_id, key, acquired_at) VALUES (?, ?, ?, ?)').run(pool, runId, key, now());
+        return true;
+      })
+      .immediate();
+  }
+
+  private reapPoolHolders(pool: string): number {
+    const db = this.db;
+    let freed = 0;
+    const holders = db
+      .prepare(
+        `SELECT DISTINCT r.id, r.status, r.owner_pid, r.owner_start, r.owner_machine, r.heartbeat_at, r.created_at
+         FROM pool_slots p LEFT JOIN runs r ON r.id = p.run_id WHERE p.pool = ?`,
+      )
+      .all(pool) as Array<RunRow | Record<string, null>>;
+    for (const h of holders) {
+      if (h.id === null || h.status === null || (h.status !== 'queued' && h.status !== 'started')) continue;
+      if (isOrphaned(h as RunRow, this.reapOptions()) && reapRun(db, this.home, h as RunRow, this.opts.killGraceMs)) freed++;
+    }
+    return freed + freeInactivePoolSlots(db);
+  }
+
+  /** Gives a pool slot back. */
+  releasePoolSlot(pool: string, runId: string, key: string): void {
+    this.stmt('DELETE FROM pool_slots WHERE pool = ? AND run_id = ? AND key = ?').run(pool, runId, key);
+  }
+
+  /** Reaps runs whose runner died (done by `open`; long-lived readers call it again). Returns their ids. */
+  reapOrphans(): string[] {
+    this.flush();
+    return reapOrphans(this.db, this.reapOptions());
+  }
+
+  private reapOptions(): ReapOptions {
+    return { home: this.home, graceMs: this.opts.killGraceMs, staleMs: this.opts.staleMs, own: this.owned };
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeat) return;
+    this.heartbeat = setInterval(() => {
+      try {
+        this.flush();
+        const beat = this.db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?');
+        const at = now();
+        this.db.transaction(() => {
+          for (const id of this.owned) beat.run(at, id);
+        })();
+      } catch (err) {
+        this.report(err);
+      }
+    }, this.opts.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+  }
+
+  /**
+   * Writes everything queued and closes the database and log files. Safe to call more
+   * than once; the store reopens on its next use (an executor may close its sinks after a
+   * run while the command still reads the run back).
+   */
+  close(): void {
+    this.flush();
+    this.logs.close();
+    this.ledger.close();
+    if (this.pending.length > 0) this.report(new Error(`${this.pending.length} events could not be written`));
+    this.stopHeartbeat();
+    if (!this.conn) return;
+    process.off('exit', this.onExit);
+    this.statements.clear();
+    this.conn.close();
+    this.conn = undefined;
+    this.apply = undefined;
+  }
+}
