@@ -55,6 +55,11 @@ export interface RunContext<C> {
   log: StepLog;
   /** Replaces every known secret value (and its encodings) with `***`. */
   mask: (text: string) => string;
+  /**
+   * Values of the secrets named by the handler's {@link Handler.secretRefs} (resolved by
+   * the executor, known to `mask`); absent when the handler declares none.
+   */
+  secrets?: Record<string, string>;
   /** Records a child process group so a later runner can reap it if this one dies. */
   trackProcess: (pid: number) => void;
   untrackProcess: (pid: number) => void;
@@ -90,6 +95,14 @@ export interface Handler<C = Record<string, unknown>> {
   schema: object;
   render(ctx: RenderContext<C>): Rendered;
   run(ctx: RunContext<C>): Promise<StepResult>;
+  /**
+   * Values outside `config` whose `${secret:..}` references a step needs, e.g. the
+   * environment's `openmetadata.jwt`. The executor resolves these secrets together with
+   * the config's (the step fails before `run` when one cannot be resolved), adds their
+   * values to the masker, and passes them to `run` in {@link RunContext.secrets}. Unlike
+   * the config, these values are not substituted.
+   */
+  secretRefs?(asset: AssetDef, env: ResolvedEnvironment): unknown[];
   /** Checks before a run (once per run) and in `runner check --online`. */
   preflight?(ctx: PreflightContext<C>): Promise<CheckResult[]>;
 }

@@ -1,0 +1,128 @@
+/**
+ * The meaningful part of a failed run's output, kept while the output streams by in
+ * bounded memory: the version-mismatch line, an initialisation error, the last Python
+ * traceback's closing lines, the last ERROR lines and the last lines overall. With the
+ * parsed summary (kept even when a crash followed it) they make the step's failure
+ * message, instead of the whole log.
+ */
+import { stripLine, summaryLine, type WorkflowSummary } from './summary.js';
+
+/** The longest failure message (Slack shows 3,000 characters per block). */
+export const MAX_MESSAGE = 2_800;
+const TAIL = 40;
+const MAX_TRACEBACK = 400;
+
+/** Collects what a failure message needs from the output. */
+export class OutputTail {
+  private tail: string[] = [];
+  private errors: string[] = [];
+  private traceback?: string[];
+  private lastTraceback?: string[];
+  versionMismatch?: string;
+  initError?: string;
+
+  /** Feeds one line of output. */
+  push(line: string): void {
+    const { message, level } = stripLine(line);
+    const text = message.trimEnd();
+    if (text.trim() === '') return;
+    this.tail.push(clip(text, 500));
+    if (this.tail.length > TAIL) this.tail.shift();
+    const vm = /Server version is \S+ vs\. Client version \S+\.(?:[^.]*\.)?/.exec(text);
+    if (vm) this.versionMismatch = vm[0].trim();
+    const init = /(Error (?:loading|initializing) [A-Z_]+(?: configuration)?: .*)$/.exec(text);
+    if (init) this.initError = clip(init[1]!, 600);
+    if (level === 'ERROR' || level === 'CRITICAL') {
+      this.errors.push(clip(text, 500));
+      if (this.errors.length > 5) this.errors.shift();
+    }
+    if (/^Traceback \(most recent call last\):/.test(text)) {
+      this.traceback = [text];
+      return;
+    }
+    if (this.traceback) {
+      if (this.traceback.length < MAX_TRACEBACK) this.traceback.push(clip(text, 500));
+      else this.traceback[MAX_TRACEBACK - 1] = clip(text, 500);
+      // A line that is not indented ends the traceback: it is the exception.
+      if (!/^\s/.test(text) && !/^During handling|^The above exception/.test(text)) {
+        this.lastTraceback = this.traceback;
+        this.traceback = undefined;
+      }
+    }
+  }
+
+  /** The last traceback's exception line and the frame that raised it. */
+  tracebackTail(): string[] {
+    const tb = this.lastTraceback ?? this.traceback;
+    if (!tb || tb.length < 2) return [];
+    const out: string[] = [];
+    for (let i = tb.length - 2; i >= 1 && out.length < 2; i--) {
+      out.unshift(tb[i]!);
+      if (/^\s+File "/.test(tb[i]!)) break;
+    }
+    return ['Traceback (most recent call last, last frame):', ...out, tb[tb.length - 1]!];
+  }
+
+  /** The last ERROR lines. */
+  errorLines(): string[] {
+    return [...this.errors];
+  }
+
+  /** The last `n` lines of output. */
+  lastLines(n = 10): string[] {
+    return this.tail.slice(-n);
+  }
+}
+
+/** How the process ended. */
+export interface Ending {
+  exitCode?: number | null;
+  signal?: string | null;
+  /** The program that ran, e.g. `metadata ingest`. */
+  what: string;
+}
+
+/**
+ * The failure message: how the CLI ended, then the version mismatch (with what to do), an
+ * initialisation error, the summary, the failures it listed, the traceback's last lines;
+ * the last ERROR lines or output lines when there is nothing better.
+ */
+export function failureMessage(end: Ending, tail: OutputTail, summary: WorkflowSummary | undefined): string {
+  const head = end.signal ? `\`${end.what}\` was killed by ${end.signal}` : `\`${end.what}\` exited with code ${end.exitCode ?? 'unknown'}`;
+  const parts: string[] = [];
+  if (tail.versionMismatch) {
+    const server = /Server version is (\d+\.\d+)/.exec(tail.versionMismatch)?.[1];
+    parts.push(tail.versionMismatch + (server ? ` Install openmetadata-ingestion~=${server}.0 (or the openmetadata/ingestion image of the server's version).` : ''));
+  }
+  if (tail.initError) parts.push(tail.initError);
+  if (summary) {
+    parts.push(`summary: ${summaryLine(summary)}`);
+    if (summary.failures.length > 0) {
+      const shown = summary.failures.slice(0, 10);
+      parts.push(`failures (${summary.failureCount}${summary.failureCount > shown.length ? `, first ${shown.length} shown` : ''}):`);
+      for (const f of shown) parts.push(`- ${[f.from, f.entity].filter(Boolean).join(' ')}${f.from || f.entity ? ': ' : ''}${clip(f.message, 300)}`);
+    }
+  }
+  const tb = tail.tracebackTail();
+  if (tb.length > 0 && !(tail.versionMismatch && tb.some((l) => l.includes(tail.versionMismatch!)) && tb.length <= 2)) parts.push(...tb);
+  if (parts.length === 0) {
+    const errs = tail.errorLines();
+    parts.push(...(errs.length > 0 ? errs : tail.lastLines(10)));
+  }
+  return clip([head, ...parts].join('\n'), MAX_MESSAGE);
+}
+
+/** The warnings of a run that succeeded although its summary counted errors. */
+export function summaryWarnings(summary: WorkflowSummary | undefined): string[] {
+  if (!summary) return [];
+  const out: string[] = [];
+  for (const s of summary.steps) {
+    if (s.errors) out.push(`${s.name}: ${s.errors} error${s.errors === 1 ? '' : 's'}${s.successPct !== undefined ? ` (success ${s.successPct}%)` : ''}`);
+  }
+  for (const f of summary.failures.slice(0, 10)) out.push(`${[f.from, f.entity].filter(Boolean).join(' ')}: ${clip(f.message, 300)}`);
+  return out;
+}
+
+function clip(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n - 1) + '…' : s;
+}

@@ -1,0 +1,133 @@
+/**
+ * Running one step: render the workflow, write it to a private directory, run the
+ * `metadata` CLI (argv through execa, no shell, its own process group, the JWT in its
+ * environment only), stream its lines to the step log while parsing the closing summary,
+ * terminate the whole tree on abort, remove the directory whatever happens. The CLI's exit
+ * status decides the step (the CLI applies the workflow's success threshold).
+ */
+import { execa } from 'execa';
+import type { RunContext, StepResult } from '../handler.js';
+import type { OpenMetadataConfig } from './types.js';
+import { resolveSettings, jwtValue } from './settings.js';
+import { JWT_ENV, jwtIsExpandable, renderWorkflow, workflowYaml } from './render.js';
+import { buildInvocation } from './invocation.js';
+import { createWorkdir, removeWorkdir } from './workdir.js';
+import { SummaryParser, summaryMetadata } from './summary.js';
+import { OutputTail, failureMessage, summaryWarnings } from './failure.js';
+import { readPathsOf } from './paths.js';
+import { LineSplitter } from '../../execution/line-splitter.js';
+import { groupAlive, killGraceMs, terminateGroup } from '../../execution/process-tree.js';
+
+/** How long processes the CLI left behind may keep running after it exited. */
+const LEFTOVER_GRACE_MS = 2_000;
+
+/** Runs the asset's workflow; never rejects. */
+export async function runWorkflow(ctx: RunContext<OpenMetadataConfig>): Promise<StepResult> {
+  const settings = resolveSettings(ctx.env);
+  if (!settings.ok) return { ok: false, error: settings.message };
+  const s = settings.value;
+  const jwt = jwtValue(s, ctx.env, ctx.secrets ?? {});
+  const secretName = s.jwtSecrets[0] ?? 'openmetadata_jwt';
+  if (jwt === undefined) return { ok: false, error: `the OpenMetadata JWT (secret \`${secretName}\`) was not resolved for this step` };
+  if (!jwtIsExpandable(jwt)) return { ok: false, error: `the JWT from secret \`${secretName}\` holds characters a JWT cannot hold (whitespace, quotes, backslashes or \`$\`)` };
+
+  const { workflow, pipelineType, subcommand } = renderWorkflow(ctx.config as unknown as Record<string, unknown>, s.url);
+  const header = ` Rendered by the runner for ${ctx.asset.key} (run ${ctx.runId}, attempt ${ctx.attempt}).\n The JWT comes from the environment variable ${JWT_ENV}, which the CLI expands.`;
+  const what = `metadata ${subcommand}`;
+  const meta: Record<string, unknown> = { command: what, pipeline_type: pipelineType ?? null };
+  if (ctx.signal.aborted) return { ok: false, error: 'canceled before the CLI started', metadata: meta };
+
+  let dir: string | undefined;
+  try {
+    dir = await createWorkdir(workflowYaml(workflow, header));
+    const inv = buildInvocation(s, {
+      workdir: dir,
+      subcommand,
+      readPaths: readPathsOf(ctx.config),
+      nameSuffix: `${ctx.runId.slice(0, 8)}-${ctx.asset.key}-${ctx.attempt}`,
+      url: s.url,
+    });
+    return await spawnCli(ctx, inv.argv, { ...inv.env, [JWT_ENV]: jwt, PYTHONUNBUFFERED: '1' }, what, meta, inv.container);
+  } catch (err) {
+    return { ok: false, error: ctx.mask(`${what}: ${err instanceof Error ? err.message : String(err)}`), metadata: meta };
+  } finally {
+    if (dir) await removeWorkdir(dir);
+  }
+}
+
+async function spawnCli(
+  ctx: RunContext<OpenMetadataConfig>,
+  argv: string[],
+  env: Record<string, string>,
+  what: string,
+  meta: Record<string, unknown>,
+  container?: { engine: string; name: string },
+): Promise<StepResult> {
+  const parser = new SummaryParser();
+  const tail = new OutputTail();
+  const child = execa(argv[0]!, argv.slice(1), {
+    env,
+    extendEnv: true,
+    detached: true, // its own process group: the whole tree can be signalled at once
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false,
+    reject: false,
+    stripFinalNewline: false,
+    windowsHide: true,
+  });
+  const pid = child.pid;
+  if (pid !== undefined) ctx.trackProcess(pid);
+  for (const stream of ['stdout', 'stderr'] as const) {
+    const split = new LineSplitter((line, partial) => {
+      ctx.log(line, stream);
+      if (!partial) {
+        parser.push(line);
+        tail.push(line);
+      }
+    });
+    child[stream]?.on('data', (chunk: Buffer) => split.push(chunk));
+    child[stream]?.on('end', () => split.end());
+  }
+  let aborted = false;
+  const onAbort = () => {
+    aborted = true;
+    if (container) void execa(container.engine, ['kill', container.name], { reject: false, timeout: 10_000, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
+    if (pid !== undefined) void terminateGroup(pid);
+  };
+  if (ctx.signal.aborted) onAbort();
+  else ctx.signal.addEventListener('abort', onAbort, { once: true });
+  // Something the CLI started may outlive it and hold its output open (the step would never
+  // end): once the CLI itself has exited, what is left of its group goes.
+  let reaper: NodeJS.Timeout | undefined;
+  child.once('exit', () => {
+    if (pid !== undefined) reaper = setTimeout(() => groupAlive(pid) && void terminateGroup(pid, 1_000), LEFTOVER_GRACE_MS);
+  });
+  let result: Awaited<typeof child>;
+  try {
+    result = await child;
+  } finally {
+    clearTimeout(reaper);
+    ctx.signal.removeEventListener('abort', onAbort);
+    // Whatever the CLI left behind in its group goes with it.
+    if (pid !== undefined) {
+      if (groupAlive(pid)) await terminateGroup(pid, aborted ? killGraceMs() : 1_000);
+      ctx.untrackProcess(pid);
+    }
+  }
+  const summary = parser.result();
+  const metadata = { ...meta, ...(summary ? summaryMetadata(summary) : { summary_form: null }), exit_code: result.exitCode ?? null };
+  if ('failed' in result && result.failed && result.exitCode === undefined && !result.signal) {
+    // The program could not start (not found, not executable).
+    const reason = (result as { originalMessage?: string; shortMessage?: string }).originalMessage ?? (result as { shortMessage?: string }).shortMessage ?? 'could not start';
+    return { ok: false, exitCode: null, error: ctx.mask(`could not run \`${argv[0]}\`: ${reason}. Install openmetadata-ingestion (the server's major.minor) or set environments.<env>.openmetadata.cli / image`), metadata };
+  }
+  const ok = !aborted && result.exitCode === 0 && !result.signal;
+  if (ok) {
+    const warnings = summaryWarnings(summary).map(ctx.mask);
+    return { ok: true, exitCode: 0, metadata, ...(warnings.length > 0 ? { warnings } : {}) };
+  }
+  const message = failureMessage({ exitCode: result.exitCode, signal: result.signal ?? null, what }, tail, summary);
+  return { ok: false, exitCode: result.exitCode ?? null, error: ctx.mask(aborted ? `terminated; ${message}` : message), metadata };
+}

@@ -1,0 +1,59 @@
+/**
+ * A fake OpenMetadata server on 127.0.0.1 (port 0): `GET /api/v1/system/version` answers
+ * the configured version; `GET /api/v1/users/loggedInUser` (an authenticated call) answers
+ * 200 for the expected bearer JWT and 401 otherwise, as the real server does.
+ */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A request the fake saw (the token itself is never kept). */
+export interface SeenRequest {
+  method: string;
+  path: string;
+  /** Whether it carried the expected JWT. */
+  authorized: boolean;
+}
+
+/** The running fake. */
+export interface FakeOpenMetadataServer {
+  /** The API URL, as environments write it: `http://127.0.0.1:<port>/api`. */
+  url: string;
+  requests: SeenRequest[];
+  /** Changes the version answered from now on. */
+  setVersion(version: string): void;
+  close(): Promise<void>;
+}
+
+/** Starts the fake. */
+export async function startFakeOpenMetadataServer(opts: { jwt: string; version?: string }): Promise<FakeOpenMetadataServer> {
+  let version = opts.version ?? '1.10.4';
+  const requests: SeenRequest[] = [];
+  const authorized = (req: IncomingMessage) => req.headers.authorization === `Bearer ${opts.jwt}`;
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const ok = authorized(req);
+    requests.push({ method: req.method ?? 'GET', path, authorized: ok });
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'GET' && path === '/api/v1/system/version') return send(200, { version, revision: 'fake', timestamp: 0 });
+    if (!ok) return send(401, { code: 401, message: 'Not Authorized! Token verification failed' });
+    if (req.method === 'GET' && path === '/api/v1/users/loggedInUser') return send(200, { name: 'ingestion-bot', isBot: true });
+    return send(404, { code: 404, message: `no route ${path}` });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/api`,
+    requests,
+    setVersion: (v) => {
+      version = v;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
