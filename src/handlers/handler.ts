@@ -105,4 +105,6 @@ export interface Handler<C = Record<string, unknown>> {
   secretRefs?(asset: AssetDef, env: ResolvedEnvironment): unknown[];
   /** Checks before a run (once per run) and in `runner check --online`. */
   preflight?(ctx: PreflightContext<C>): Promise<CheckResult[]>;
+  /** Removes what a killed runner left behind (temporary files); called when materialize or serve starts. */
+  recover?(): void;
 }

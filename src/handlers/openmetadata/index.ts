@@ -17,7 +17,8 @@ import { runWorkflow } from './run.js';
 import { preflightChecks } from './preflight.js';
 import { readPathsOf } from './paths.js';
 
-export { cleanupStaleConfigs } from './workdir.js';
+import { cleanupStaleConfigs } from './workdir.js';
+export { cleanupStaleConfigs };
 export type { OpenMetadataConfig } from './types.js';
 
 /** What `render` shows, for `runner render` and `materialize --dry-run`. */
@@ -44,6 +45,7 @@ export const openmetadataHandler: Handler<OpenMetadataConfig> = {
   render: renderStep,
   run: runWorkflow,
   preflight: preflightChecks,
+  recover: () => void cleanupStaleConfigs(),
   secretRefs(_asset: AssetDef, env: ResolvedEnvironment): unknown[] {
     return [env.openmetadata?.jwt ?? DEFAULT_JWT];
   },

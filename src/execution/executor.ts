@@ -1,0 +1,393 @@
+/**
+ * The executor: runs a plan's steps with their handlers and reports everything as one
+ * stream of RunEvents. A step starts once the steps it waits for succeeded, with at most
+ * `concurrency` steps at once and at most each pool's limit (pool slots are shared by all
+ * runs of one RUNNER_HOME through the store). A failed step's downstream steps are
+ * skipped, independent branches carry on; `failFast` stops launching after the first
+ * failure. Failed attempts are retried per the asset's policy; an attempt that outlives
+ * its timeout, or a run that is canceled, aborts the handler, which terminates its tree.
+ */
+import type { Handler, StepResult } from '../handlers/handler.js';
+import type { ResolvedEnvironment } from '../definitions/environment.js';
+import type { RunStatus, StepStatus } from '../definitions/model.js';
+import type { EventSink, RunEvent } from './events.js';
+import type { Plan, PlanStep } from './plan.js';
+import { configScope } from './plan.js';
+import { secretsIn, substituteDeep } from '../definitions/interpolate.js';
+import { formatDuration } from '../util/duration.js';
+import { hasAttemptLeft, retryDelayMs } from './retry.js';
+import { registerGroup, unregisterGroup } from './process-tree.js';
+import { isoNow } from './clock.js';
+import { MemoryPoolSlots, type PoolSlots, type ProcessRecorder } from './pools.js';
+import { preflight } from './preflight.js';
+
+/** What the executor needs to run a plan. */
+export interface ExecutorOptions {
+  runId: string;
+  plan: Plan;
+  env: ResolvedEnvironment;
+  projectDir: string;
+  handler: (name: string) => Handler<any> | undefined;
+  /** Where every event goes (a fan-out of storage, renderer, notifier). */
+  sink: EventSink;
+  /** Steps at once (at least 1). */
+  concurrency: number;
+  failFast?: boolean;
+  /** Pool limits (runner.pools). */
+  pools?: Record<string, number>;
+  /** Pool slots shared across runs (the store); default: slots of this process only. */
+  slots?: PoolSlots;
+  /** Records child process groups so a later runner can reap them (the store). */
+  processes?: ProcessRecorder;
+  /** Aborting it cancels the run; a string reason (e.g. `SIGINT`) goes into messages. */
+  signal?: AbortSignal;
+  /** Masks secret values in every line and message (default: identity). */
+  mask?: (text: string) => string;
+  /** Resolves the named secrets of a step (default: none resolves). */
+  resolveSecrets?: (names: string[], signal: AbortSignal) => Promise<Record<string, string | undefined>>;
+  /** The environment `${env:..}` reads (default process.env). */
+  processEnv?: Record<string, string | undefined>;
+  /** How often steps blocked on a pool held by other runs look again (ms). */
+  poolPollMs?: number;
+  /** For jitter; default Math.random. */
+  random?: () => number;
+  /** Run the handlers' preflight checks first (default true); steps whose checks fail fail without running. */
+  preflight?: boolean;
+}
+
+/** How one step ended. */
+export interface StepOutcome {
+  key: string;
+  status: StepStatus;
+  attempts: number;
+  /** Epoch ms of the first attempt's start and of the end. */
+  startedAt?: number;
+  endedAt?: number;
+  error?: string;
+  exitCode?: number | null;
+  metadata?: Record<string, unknown>;
+}
+
+/** How the run ended. */
+export interface RunOutcome {
+  runId: string;
+  status: RunStatus;
+  steps: StepOutcome[];
+  startedAt: number;
+  endedAt: number;
+}
+
+type Phase = 'waiting' | 'ready' | 'running' | 'backoff' | 'done';
+
+interface StepRun extends StepOutcome {
+  step: PlanStep;
+  phase: Phase;
+  /** Upstream steps not yet succeeded. */
+  waitingOn: number;
+  controller?: AbortController;
+  backoff?: NodeJS.Timeout;
+  poolHeld: boolean;
+}
+
+interface AttemptResult extends StepResult {
+  canceled?: boolean;
+}
+
+/** Runs a plan to the end; resolves with the outcome once `run_finished` was emitted. */
+export function execute(opts: ExecutorOptions): Promise<RunOutcome> {
+  return new Execution(opts).run();
+}
+
+class Execution {
+  private readonly steps: StepRun[];
+  private readonly ready: StepRun[] = [];
+  private readonly mask: (s: string) => string;
+  private readonly slots: PoolSlots;
+  private readonly concurrency: number;
+  private running = 0;
+  private done = 0;
+  private stopLaunching = false;
+  private canceled = false;
+  private cancelMessage = 'run canceled';
+  private poolTimer?: NodeJS.Timeout;
+  private startedAt = Date.now();
+  private resolve!: (o: RunOutcome) => void;
+
+  constructor(private readonly o: ExecutorOptions) {
+    this.mask = o.mask ?? ((s) => s);
+    this.slots = o.slots ?? new MemoryPoolSlots();
+    this.concurrency = Math.max(1, Math.floor(o.concurrency));
+    this.steps = o.plan.steps.map((step) => ({ key: step.key, step, phase: 'waiting', waitingOn: step.upstream.length, status: 'pending', attempts: 0, poolHeld: false }));
+  }
+
+  run(): Promise<RunOutcome> {
+    const done = new Promise<RunOutcome>((r) => (this.resolve = r));
+    this.startedAt = Date.now();
+    this.emit({ type: 'run_started', status: 'started', data: { steps: this.steps.length, concurrency: this.concurrency } });
+    const signal = this.o.signal;
+    if (signal?.aborted) this.cancel(signal.reason);
+    else signal?.addEventListener('abort', () => this.cancel(signal.reason), { once: true });
+    const checks = this.o.preflight === false || this.canceled ? Promise.resolve(new Map<string, string>()) : preflight(this.o);
+    void checks.then((failures) => {
+      // Steps whose checks failed fail without running; the rest start.
+      for (const s of this.steps) {
+        const why = failures.get(s.key);
+        if (why !== undefined && s.phase === 'waiting') this.fail(s, this.mask(why));
+      }
+      for (const s of this.steps) if (s.waitingOn === 0 && s.phase === 'waiting') this.makeReady(s);
+      this.pump();
+      this.maybeFinish();
+    });
+    return done;
+  }
+
+  /** Stamps an event (`ts`, `type`, `run_id` first, as documented) and hands it to the sink. */
+  private emit(e: Omit<RunEvent, 'ts' | 'run_id'>): void {
+    const { type, ...rest } = e;
+    this.o.sink.emit({ ts: isoNow(), type, run_id: this.o.runId, ...rest });
+  }
+
+  /** Inserts into the ready queue, kept in plan order so the order is deterministic. */
+  private makeReady(s: StepRun): void {
+    s.phase = 'ready';
+    const q = this.ready;
+    let i = q.length;
+    while (i > 0 && q[i - 1]!.step.index > s.step.index) i--;
+    q.splice(i, 0, s);
+  }
+
+  /** Starts as many ready steps as the concurrency and the pools allow. */
+  private pump(): void {
+    if (this.stopLaunching) return;
+    let blocked = false;
+    for (let i = 0; i < this.ready.length && this.running < this.concurrency; ) {
+      const s = this.ready[i]!;
+      const pool = s.step.asset.pool;
+      if (pool !== undefined) {
+        const limit = this.o.pools?.[pool] ?? 1;
+        if (!this.slots.acquirePoolSlot(pool, limit, this.o.runId, s.key)) {
+          blocked = true;
+          i++;
+          continue;
+        }
+        s.poolHeld = true;
+      }
+      this.ready.splice(i, 1);
+      this.start(s);
+    }
+    // Slots held by other runs free up without telling us: look again soon.
+    if (blocked && this.running < this.concurrency && !this.poolTimer) {
+      this.poolTimer = setTimeout(() => {
+        this.poolTimer = undefined;
+        this.pump();
+      }, this.o.poolPollMs ?? 200);
+    }
+  }
+
+  private start(s: StepRun): void {
+    s.phase = 'running';
+    s.attempts++;
+    s.startedAt ??= Date.now();
+    this.running++;
+    this.emit({ type: 'step_started', key: s.key, attempt: s.attempts, status: 'running' });
+    void this.attempt(s).then((r) => this.attemptDone(s, r));
+  }
+
+  /** One attempt: substitute the config, run the handler under a timeout; never rejects. */
+  private async attempt(s: StepRun): Promise<AttemptResult> {
+    const { asset } = s.step;
+    const ac = new AbortController();
+    s.controller = ac;
+    let timedOut = false;
+    const timer = asset.timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), ac.abort('timeout')), asset.timeoutMs) : undefined;
+    let result: StepResult;
+    try {
+      const handler = this.o.handler(asset.handler);
+      if (!handler) throw new Error(`unknown handler \`${asset.handler}\``);
+      const { config, secrets } = await this.config(s, handler, ac.signal);
+      if (ac.signal.aborted) result = { ok: false };
+      else result = await handler.run({ ...this.context(s, config, ac.signal), ...(secrets ? { secrets } : {}) });
+    } catch (err) {
+      result = { ok: false, error: err instanceof Error ? err.message : String(err) };
+    } finally {
+      clearTimeout(timer);
+      s.controller = undefined;
+    }
+    if (ac.signal.aborted && !timedOut) return { ...result, ok: false, canceled: true };
+    if (timedOut) {
+      const head = `timed out after ${formatDuration(asset.timeoutMs!)}`;
+      return { ...result, ok: false, error: result.error ? `${head}; ${result.error}` : head };
+    }
+    return result;
+  }
+
+  /**
+   * The step's config with every reference substituted, secrets resolved, and the values
+   * of the secrets the handler declares outside its config (`secretRefs`, e.g. the
+   * OpenMetadata JWT). A secret that cannot be resolved fails the step before `run`.
+   */
+  private async config(s: StepRun, handler: Handler<any>, signal: AbortSignal): Promise<{ config: unknown; secrets?: Record<string, string> }> {
+    const raw = s.step.asset.config;
+    const names = secretsIn(raw);
+    const declared = [...secretsIn(handler.secretRefs?.(s.step.asset, this.o.env) ?? [])];
+    for (const n of declared) names.add(n);
+    let values: Record<string, string | undefined> = {};
+    if (names.size > 0) values = this.o.resolveSecrets ? await this.o.resolveSecrets([...names].sort(), signal) : {};
+    const scope = configScope(this.o.env, this.o.processEnv ?? process.env, (name) => values[name]);
+    const r = substituteDeep(raw, scope);
+    if (r.errors.length > 0) throw new Error(r.errors.map((e) => `config.${e.path.join('.')}: ${e.message}`).join('; '));
+    if (declared.length === 0) return { config: r.value };
+    const secrets: Record<string, string> = {};
+    for (const n of declared) {
+      const v = values[n];
+      if (v === undefined) throw new Error(`secret \`${n}\` could not be resolved`);
+      secrets[n] = v;
+    }
+    return { config: r.value, secrets };
+  }
+
+  private context(s: StepRun, config: unknown, signal: AbortSignal) {
+    const { runId, processes, sink } = this.o;
+    const key = s.key;
+    const attempt = s.attempts;
+    const mask = this.mask;
+    return {
+      asset: s.step.asset,
+      config,
+      env: this.o.env,
+      projectDir: this.o.projectDir,
+      runId,
+      attempt,
+      signal,
+      mask,
+      // The hot path of a chatty step: one object per line, built in its final shape.
+      log: (line: string, stream?: 'stdout' | 'stderr', partial?: boolean) => {
+        const e: RunEvent = { ts: isoNow(), type: 'log', run_id: runId, key, attempt, line: mask(line), stream: stream ?? 'stdout' };
+        if (partial) e.partial = true;
+        sink.emit(e);
+      },
+      trackProcess: (pid: number) => {
+        registerGroup(pid);
+        processes?.recordProcess(runId, key, pid);
+      },
+      untrackProcess: (pid: number) => {
+        unregisterGroup(pid);
+        processes?.forgetProcess(runId, key, pid);
+      },
+    };
+  }
+
+  private attemptDone(s: StepRun, r: AttemptResult): void {
+    this.running--;
+    if (s.poolHeld) {
+      s.poolHeld = false;
+      this.slots.releasePoolSlot(s.step.asset.pool!, this.o.runId, s.key);
+    }
+    s.exitCode = r.exitCode;
+    s.metadata = r.metadata;
+    const error = r.error !== undefined ? this.mask(r.error) : undefined;
+    if (r.canceled || this.canceled) {
+      this.finish(s, 'canceled', this.cancelMessage);
+    } else if (r.ok) {
+      this.finish(s, 'success', undefined, r);
+      for (const i of s.step.downstream) {
+        const d = this.steps[i]!;
+        if (--d.waitingOn === 0 && d.phase === 'waiting') this.makeReady(d);
+      }
+    } else if (!this.stopLaunching && hasAttemptLeft(s.step.asset.retry, s.attempts)) {
+      const delay = retryDelayMs(s.step.asset.retry!, s.attempts, this.o.random);
+      s.error = error;
+      s.phase = 'backoff';
+      this.emit({ type: 'retry_scheduled', key: s.key, attempt: s.attempts, message: error ?? 'failed', data: { delay_ms: delay, next_attempt: s.attempts + 1, exit_code: r.exitCode ?? null } });
+      s.backoff = setTimeout(() => {
+        s.backoff = undefined;
+        this.makeReady(s);
+        this.pump();
+      }, delay);
+    } else {
+      this.fail(s, error ?? 'failed', r);
+    }
+    this.pump();
+    this.maybeFinish();
+  }
+
+  private fail(s: StepRun, error: string, r?: StepResult): void {
+    this.finish(s, 'failure', error, r);
+    // Everything downstream is skipped, in plan order, naming the step that failed.
+    const skip: StepRun[] = [];
+    const stack = [...s.step.downstream];
+    while (stack.length > 0) {
+      const d = this.steps[stack.pop()!]!;
+      if (d.phase === 'done' || d.status === 'skipped') continue;
+      d.status = 'skipped';
+      skip.push(d);
+      stack.push(...d.step.downstream);
+    }
+    skip.sort((a, b) => a.step.index - b.step.index);
+    for (const d of skip) this.dequeue(d, 'skipped', `upstream ${s.key} failed`);
+    if (this.o.failFast && !this.stopLaunching) {
+      this.stopLaunching = true;
+      for (const d of this.steps) {
+        if (d.phase === 'waiting' || d.phase === 'ready') this.dequeue(d, 'skipped', `not started: --fail-fast after ${s.key} failed`);
+        else if (d.phase === 'backoff') this.dequeue(d, 'failure', d.error ?? 'failed');
+      }
+    }
+  }
+
+  /** Ends a step that is not running (waiting, ready or waiting for a retry). */
+  private dequeue(s: StepRun, status: StepStatus, message: string): void {
+    if (s.phase === 'ready') this.ready.splice(this.ready.indexOf(s), 1);
+    if (s.backoff) clearTimeout(s.backoff);
+    s.backoff = undefined;
+    this.finish(s, status, message);
+  }
+
+  private finish(s: StepRun, status: StepStatus, message?: string, r?: StepResult): void {
+    s.phase = 'done';
+    s.status = status;
+    s.endedAt = Date.now();
+    if (message !== undefined) s.error = message;
+    this.done++;
+    const type = status === 'success' ? 'step_succeeded' : status === 'failure' ? 'step_failed' : status === 'skipped' ? 'step_skipped' : 'step_canceled';
+    const e: Omit<RunEvent, 'ts' | 'run_id'> = { type, key: s.key, status };
+    if (s.attempts > 0) e.attempt = s.attempts;
+    if (message !== undefined) e.message = message;
+    if (r || s.attempts > 0) {
+      const data: Record<string, unknown> = { duration_ms: s.endedAt - (s.startedAt ?? s.endedAt) };
+      if (r?.exitCode !== undefined) data.exit_code = r.exitCode;
+      if (r?.metadata) data.metadata = r.metadata;
+      if (r?.warnings?.length) data.warnings = r.warnings.map(this.mask);
+      e.data = data;
+    }
+    this.emit(e);
+  }
+
+  /** Cancels the run: nothing new starts, waiting steps end canceled, running ones are aborted. */
+  private cancel(reason: unknown): void {
+    if (this.canceled) return;
+    this.canceled = true;
+    this.stopLaunching = true;
+    if (typeof reason === 'string' && reason !== '') this.cancelMessage = `run canceled (${reason})`;
+    clearTimeout(this.poolTimer);
+    for (const s of this.steps) {
+      if (s.phase === 'waiting' || s.phase === 'ready' || s.phase === 'backoff') this.dequeue(s, 'canceled', this.cancelMessage);
+      else if (s.phase === 'running') s.controller?.abort('canceled');
+    }
+    this.maybeFinish();
+  }
+
+  private maybeFinish(): void {
+    if (this.done < this.steps.length || this.running > 0 || !this.resolve) return;
+    const resolve = this.resolve;
+    this.resolve = undefined as never;
+    clearTimeout(this.poolTimer);
+    let status: RunStatus = 'success';
+    if (this.canceled) status = 'canceled';
+    else if (this.steps.some((s) => s.status !== 'success')) status = 'failure';
+    const failed = this.steps.filter((s) => s.status === 'failure').length;
+    const endedAt = Date.now();
+    this.emit({ type: 'run_finished', status, ...(failed > 0 ? { message: `${failed} step${failed === 1 ? '' : 's'} failed` } : {}), data: { duration_ms: endedAt - this.startedAt } });
+    const steps = this.steps.map(({ key, status, attempts, startedAt, endedAt, error, exitCode, metadata }) => ({ key, status, attempts, startedAt, endedAt, error, exitCode, metadata }));
+    resolve({ runId: this.o.runId, status, steps, startedAt: this.startedAt, endedAt });
+  }
+}
