@@ -135,7 +135,8 @@ export function buildDefinitions(dir: string, projectDir: string, files: LoadedF
     }
   }
   const graph = new AssetGraph(new Map([...assets.values()].map((a) => [a.key, a.deps])));
-  for (const cycle of graph.cycles()) {
+  const cycles = graph.cycles();
+  for (const cycle of cycles) {
     const first = assets.get(cycle[0]!)!;
     ds.push({ pos: first.pos, message: `dependency cycle: ${cycle.join(' -> ')}` });
   }
@@ -267,7 +268,7 @@ export function buildDefinitions(dir: string, projectDir: string, files: LoadedF
   };
 
   // Checks that need the whole picture. A cyclic graph cannot be ordered, so selections wait.
-  if (graph.cycles().length === 0) {
+  if (cycles.length === 0) {
     ds.push(...checkJobs(defs, origins));
     ds.push(...checkSchedules(defs, origins));
   }

@@ -68,6 +68,7 @@ export function loadDefinitionsSync(dirArg: string, opts: LoadOptions = {}): Res
       continue;
     }
     const items = itemPositions(file, parsed.value);
+    file.release();
     files.push({ file, value: parsed.value as PipelineFileValue, items });
     cache?.set(rel, hash, parsed.value, items);
   }

@@ -10,13 +10,17 @@ import { refsIn, substituteDeep } from './interpolate.js';
 import type { Definitions } from './model.js';
 import type { LoadedFile, Origins } from './build.js';
 import { validateHandlerConfig } from './validate.js';
+import { SCHEMAS } from './validators.js';
 
 export function checkReferences(defs: Definitions, origins: Origins, files: LoadedFile[]): Diagnostic[] {
   const ds: Diagnostic[] = [];
   const envNames = [...defs.environments.keys()];
   const secretNames = [...defs.secrets.keys()];
 
+  // A file without `${` has no references (most files of a big project): skip its walks.
+  const withRefs = new Set(files.filter((f) => f.file.text.includes('${')).map((f) => f.file));
   for (const f of files) {
+    if (!withRefs.has(f.file)) continue;
     const v = f.value as Record<string, unknown>;
     for (const section of ['assets', 'jobs', 'schedules', 'notifications', 'watchers', 'environments'] as const) {
       if (v[section] === undefined) continue;
@@ -42,7 +46,8 @@ export function checkReferences(defs: Definitions, origins: Origins, files: Load
           } else {
             const missing = envNames.filter((e) => defs.environments.get(e)!.vars[ref.name] === undefined);
             if (missing.length > 0) {
-              const known = new Set(envNames.flatMap((e) => Object.keys(defs.environments.get(e)!.vars)));
+              // Suggest from the environments that lack it (the name itself exists in the others).
+              const known = new Set(missing.flatMap((e) => Object.keys(defs.environments.get(e)!.vars)));
               ds.push({ pos: pos(), message: `\${var:${ref.name}} is not defined in environment${missing.length > 1 ? 's' : ''} ${missing.map((m) => `\`${m}\``).join(', ')}${didYouMean(ref.name, known)}` });
             }
           }
@@ -54,12 +59,16 @@ export function checkReferences(defs: Definitions, origins: Origins, files: Load
 
   // Handler configs, per environment, with variables substituted and secrets kept as written.
   const envs = envNames.length > 0 ? envNames.map((n) => defs.environments.get(n)!) : [undefined];
+  // Unset ${env:..} without a default cannot be judged here; they are checked when a run resolves them.
+  const envVars = envs.map((env) => (env ? substituteDeep(env.vars, { env: process.env, secrets: 'keep' }).value : {}));
   for (const a of defs.assets.values()) {
+    // A config without `${` is the same in every environment, and the schema check of its
+    // file already validated it against the handler's schema: nothing to add.
     const { file } = origins.assets.get(a.key)!;
+    if (checkedByFileSchema(a.handler) && (!withRefs.has(file) || !hasDollarBrace(a.config))) continue;
     const reported = new Set<string>();
-    for (const env of envs) {
-      // Unset ${env:..} without a default cannot be judged here; they are checked when a run resolves them.
-      const vars = env ? substituteDeep(env.vars, { env: process.env, secrets: 'keep' }).value : {};
+    for (const [i, env] of envs.entries()) {
+      const vars = envVars[i]!;
       const config = substituteDeep(a.config, { env: process.env, vars, secrets: 'keep' }).value;
       const errs = validateHandlerConfig(a.handler, config, file, a.configPath, env ? `(in environment \`${env.name}\`)` : '');
       for (const d of errs ?? []) {
@@ -71,4 +80,22 @@ export function checkReferences(defs: Definitions, origins: Origins, files: Load
     }
   }
   return ds;
+}
+
+let fileSchemaHandlers: Set<string> | undefined;
+
+/** Whether the pipeline schema itself validates this handler's config (an `if handler: X, then config: $ref`). */
+function checkedByFileSchema(handler: string): boolean {
+  type Cond = { if?: { properties?: { handler?: { const?: string } } }; then?: { properties?: { config?: { $ref?: string } } } };
+  const asset = (SCHEMAS.pipeline as { definitions?: { Asset?: { allOf?: Cond[] } } }).definitions?.Asset;
+  fileSchemaHandlers ??= new Set((asset?.allOf ?? []).filter((c) => c.then?.properties?.config?.$ref).map((c) => c.if?.properties?.handler?.const ?? ''));
+  return fileSchemaHandlers.has(handler);
+}
+
+/** Whether any string inside `value` contains `${` (a reference, or an escaped `$${`). */
+function hasDollarBrace(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('${');
+  if (Array.isArray(value)) return value.some(hasDollarBrace);
+  if (value && typeof value === 'object') return Object.values(value).some(hasDollarBrace);
+  return false;
 }

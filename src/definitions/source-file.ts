@@ -5,6 +5,7 @@
  */
 import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, isAlias, type Document, type Node, type Pair } from 'yaml';
 import type { Diagnostic, Position } from '../diagnostics/diagnostic.js';
+import { unresolvedAlias, yamlProblems } from './yaml-errors.js';
 
 /** A path into a value: object keys and array indexes. */
 export type ValuePath = ReadonlyArray<string | number>;
@@ -25,21 +26,29 @@ export class SourceFile {
   /** Parses the file: YAML syntax errors and duplicate keys come back as diagnostics. */
   parse(): ParsedFile {
     const doc = this.document();
-    const diagnostics: Diagnostic[] = [];
-    for (const e of doc.errors) {
-      const message = e.code === 'DUPLICATE_KEY' ? `duplicate key \`${keyAt(this.text, e.pos[0], e.pos[1])}\` in the same mapping` : cleanYamlMessage(e.message);
-      diagnostics.push({ pos: this.at(e.pos[0]), message: `YAML syntax: ${message}` });
-    }
+    const diagnostics: Diagnostic[] = yamlProblems(doc, this.text).map((p) => ({ pos: this.at(p.offset), message: p.message }));
     if (diagnostics.length > 0) return { value: undefined, diagnostics };
     for (const w of doc.warnings) diagnostics.push({ pos: this.at(w.pos[0]), message: `YAML: ${cleanYamlMessage(w.message)}` });
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 10_000 });
     } catch (err) {
-      return { value: undefined, diagnostics: [{ pos: this.at(0), message: `YAML: ${(err as Error).message}` }] };
+      const alias = unresolvedAlias(doc);
+      const problem = alias ?? { offset: 0, message: `YAML: ${(err as Error).message}` };
+      return { value: undefined, diagnostics: [{ pos: this.at(problem.offset), message: problem.message }] };
     }
     if (value === null || value === undefined) value = {};
     return { value, diagnostics: [] };
+  }
+
+  /**
+   * Drops the parsed document. Positions are needed only for messages, which are rare once
+   * a file is valid; keeping every file's document alive for them doubles the heap (and
+   * the garbage collector's work) of a big project. A later `pos` parses the text again.
+   */
+  release(): void {
+    this.doc = undefined;
+    this.lines = undefined;
   }
 
   /** The position of a character offset. */
@@ -59,7 +68,7 @@ export class SourceFile {
     let node: unknown = doc.contents;
     let found: { node: unknown; pair?: Pair } = { node };
     for (const seg of path) {
-      const next = child(resolveAlias(doc, found.node), seg);
+      const next = child(doc, resolveAlias(doc, found.node), seg);
       if (!next) break;
       found = next;
     }
@@ -81,10 +90,20 @@ function resolveAlias(doc: Document, node: unknown): unknown {
   return isAlias(node) ? node.resolve(doc) : node;
 }
 
-function child(node: unknown, seg: string | number): { node: unknown; pair?: Pair } | undefined {
+function child(doc: Document, node: unknown, seg: string | number, depth = 0): { node: unknown; pair?: Pair } | undefined {
   if (isMap(node)) {
     for (const item of node.items) {
       if (isPair(item) && isScalar(item.key) && String(item.key.value) === String(seg)) return { node: item.value ?? item.key, pair: item };
+    }
+    // Not written here: look where a merge key (`<<: *base`) brought it from, the place to fix it.
+    if (depth > 20) return undefined;
+    for (const item of node.items) {
+      if (!isPair(item) || !isScalar(item.key) || typeof item.key.value !== 'symbol') continue;
+      const sources = isSeq(item.value) ? item.value.items : [item.value];
+      for (const src of sources) {
+        const found = child(doc, resolveAlias(doc, src), seg, depth + 1);
+        if (found) return found;
+      }
     }
     return undefined;
   }
@@ -93,10 +112,6 @@ function child(node: unknown, seg: string | number): { node: unknown; pair?: Pai
     return item === undefined ? undefined : { node: item };
   }
   return undefined;
-}
-
-function keyAt(text: string, start: number, end: number): string {
-  return text.slice(start, Math.max(end, start + 1)).trim() || '?';
 }
 
 /** The yaml library's messages end with a source excerpt; keep the first line only. */

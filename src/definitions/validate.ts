@@ -43,10 +43,14 @@ export function humanize(errors: ErrorObject[], file: SourceFile, base: ValuePat
   const seen = new Set<string>();
   for (const e of kept) {
     const path = [...base, ...pointerToPath(e.instancePath)];
-    const { message, key, extraPath } = describe(e, path);
-    const full = extraPath ? [...path, extraPath] : path;
+    const { message, key: keyPos, extraPath } = describe(e, path);
+    // Errors inside `propertyNames` are about a property's name: point at that name.
+    const propertyName = (e as ErrorObject & { propertyName?: string }).propertyName;
+    const full = extraPath ? [...path, extraPath] : propertyName !== undefined ? [...path, propertyName] : path;
+    const key = keyPos || propertyName !== undefined;
     const pos = file.pos(full, key);
-    const text = `${where(full)}${message}`;
+    // An unknown or badly named property is described from its parent: `asset \`a/b\`: unknown property \`dep\``.
+    const text = `${where(path, e.data, base.length === 0)}${message}`;
     const id = `${pos.line}:${pos.col}:${text}`;
     if (seen.has(id)) continue;
     seen.add(id);
@@ -61,7 +65,9 @@ export function humanize(errors: ErrorObject[], file: SourceFile, base: ValuePat
  * `type`-like discriminator matched, else the one with the fewest errors).
  */
 function prune(errors: ErrorObject[]): ErrorObject[] {
-  let list = errors.filter((e) => e.keyword !== 'if');
+  // A `propertyNames` error only wraps the error about the name itself, which says why.
+  const badNames = new Set(errors.map((e) => (e as ErrorObject & { propertyName?: string }).propertyName).filter((n) => n !== undefined));
+  let list = errors.filter((e) => e.keyword !== 'if' && !(e.keyword === 'propertyNames' && badNames.has(String(e.params.propertyName))));
   const unions = list.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf');
   // Handle the outermost unions first so nested ones are considered inside their branch.
   unions.sort((a, b) => a.schemaPath.length - b.schemaPath.length);
@@ -105,25 +111,38 @@ function describe(e: ErrorObject, path: ValuePath): { message: string; key?: boo
     case 'additionalProperties': {
       const name = String(p.additionalProperty);
       const known = Object.keys(ps?.properties ?? {});
-      return { message: `unknown property \`${name}\`${didYouMean(name, known)}`, key: true, extraPath: name };
+      const what = path.length === 0 && e.schemaPath === '#/additionalProperties' ? 'section' : 'property';
+      return { message: `unknown ${what} \`${name}\`${didYouMean(name, known)}`, key: true, extraPath: name };
     }
     case 'type':
       return { message: `must be ${article(String(p.type))}, not ${typeName(e.data)}` };
-    case 'enum':
-      return { message: `must be one of ${(p.allowedValues as unknown[]).map((v) => `\`${v}\``).join(', ')}, not \`${String(e.data)}\`${didYouMean(String(e.data), (p.allowedValues as unknown[]).map(String))}` };
+    case 'enum': {
+      const allowed = p.allowedValues as unknown[];
+      // Suggestions help with words, not with numbers.
+      const hint = typeof e.data === 'string' && allowed.every((v) => typeof v === 'string') ? didYouMean(e.data, allowed as string[]) : '';
+      return { message: `must be one of ${allowed.map((v) => `\`${v}\``).join(', ')}, not \`${String(e.data)}\`${hint}` };
+    }
     case 'const':
       return { message: `must be \`${String(p.allowedValue)}\`, not \`${String(e.data)}\`` };
     case 'pattern':
-    case 'format':
+    case 'format': {
+      // Descriptions read "A duration: a number ..."; say "is not a valid duration: a number ...".
+      const named = ps?.description ? /^An? ([^:.]+): ([\s\S]*)$/.exec(ps.description) : null;
+      if (named) return { message: `\`${String(e.data)}\` is not a valid ${named[1]}: ${named[2]}` };
       return { message: `\`${String(e.data)}\` is not valid${ps?.description ? `: ${lowerFirst(ps.description)}` : e.keyword === 'format' ? ` (expected format ${p.format})` : ` (expected to match ${p.pattern})`}` };
+    }
     case 'minLength':
       return { message: Number(p.limit) === 1 ? 'must not be empty' : `must be at least ${p.limit} characters long` };
     case 'minItems':
       return { message: `must have at least ${p.limit} item${Number(p.limit) === 1 ? '' : 's'}` };
     case 'maxItems':
       return { message: `must have at most ${p.limit} items` };
-    case 'uniqueItems':
-      return { message: `has a duplicate item (items ${p.j} and ${p.i} are the same)` };
+    case 'uniqueItems': {
+      const item = Array.isArray(e.data) ? e.data[Number(p.i)] : undefined;
+      const shown = item !== null && typeof item !== 'object' ? `\`${String(item)}\`` : `item ${Number(p.i) + 1}`;
+      const [a, b] = [Number(p.i), Number(p.j)].sort((x, y) => x - y);
+      return { message: `lists ${shown} twice (items ${a! + 1} and ${b! + 1})` };
+    }
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
@@ -159,7 +178,29 @@ function notMessage(e: ErrorObject): string {
   return 'is not allowed here';
 }
 
-function where(path: ValuePath): string {
+/** Sections whose items are named in messages: `asset \`a/b\`: ...` rather than `assets: ...`. */
+const ITEM_NAMES: Record<string, { label: string; nameProp?: string }> = {
+  assets: { label: 'asset', nameProp: 'key' },
+  jobs: { label: 'job', nameProp: 'name' },
+  schedules: { label: 'schedule', nameProp: 'name' },
+  notifications: { label: 'notification', nameProp: 'name' },
+  watchers: { label: 'watcher', nameProp: 'name' },
+  secrets: { label: 'secret' },
+  environments: { label: 'environment' },
+};
+
+/**
+ * The prefix that says what a message is about: the last property name of the path, or,
+ * for a whole section item of a pipeline file, the item (`schedule \`nightly\`: `).
+ */
+function where(path: ValuePath, data: unknown, fileLevel: boolean): string {
+  const isDefaultEnv = path[0] === 'environments' && path[1] === 'default';
+  const item = fileLevel && path.length === 2 && !isDefaultEnv ? ITEM_NAMES[String(path[0])] : undefined;
+  if (item) {
+    if (!item.nameProp) return `${item.label} \`${path[1]}\`: `;
+    const name = data && typeof data === 'object' ? (data as Record<string, unknown>)[item.nameProp] : undefined;
+    return typeof name === 'string' ? `${item.label} \`${name}\`: ` : `${item.label}: `;
+  }
   const shown = path.filter((s) => typeof s === 'string');
   return shown.length > 0 ? `${shown[shown.length - 1]}: ` : '';
 }
