@@ -18,12 +18,16 @@ export class AssetGraph {
     this.up = new Map();
     this.down = new Map();
     for (const k of this.keys) this.down.set(k, []);
+    // Plain loops: this runs once per load over every edge, often before the JIT warms up.
     for (const k of this.keys) {
-      const parents = [...new Set(deps.get(k) ?? [])].filter((p) => deps.has(p)).sort();
+      const raw = deps.get(k) ?? [];
+      const parents: string[] = [];
+      for (const p of raw) if (deps.has(p) && !parents.includes(p)) parents.push(p);
+      if (parents.length > 1) parents.sort();
       this.up.set(k, parents);
       for (const p of parents) this.down.get(p)!.push(k);
     }
-    for (const children of this.down.values()) children.sort();
+    // Children were pushed in key order (the outer loop is sorted), so they are sorted already.
   }
 
   has(key: string): boolean {
