@@ -49,6 +49,8 @@ function selectionProblem(text: string, defs: Definitions): Diagnostic | undefin
 
 /** Why croner rejects a cron expression, or undefined when it is valid. */
 export function cronProblem(expr: string, timezone: string): string | undefined {
+  // Croner also takes a seventh (year) field; the format promises five or six.
+  if (expr.trim().split(/\s+/).length > 6) return 'expected five fields (minute hour day-of-month month day-of-week), or six with a leading seconds field';
   try {
     const c = new Cron(expr, { timezone, paused: true });
     const next = c.nextRun();
