@@ -130,6 +130,54 @@ export const MIGRATIONS: readonly Migration[] = [
     description: "the run's pipelines directory",
     sql: `ALTER TABLE runs ADD COLUMN pipelines_dir TEXT;`,
   },
+  {
+    version: 6,
+    description: 'watcher cursors, alert claims and poll errors (src/watch/state.ts)',
+    sql: `
+      ALTER TABLE watcher_state ADD COLUMN status_source TEXT NOT NULL DEFAULT 'set';  -- 'default': the row only holds the cursor
+      ALTER TABLE watcher_state ADD COLUMN last_poll_at TEXT;
+      ALTER TABLE watcher_state ADD COLUMN last_success_at TEXT;
+      ALTER TABLE watcher_state ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE watcher_state ADD COLUMN last_error TEXT;
+      -- Rebuilt: a claim exists before its alert is sent (sent_at NULL until then).
+      CREATE TABLE watcher_alerts_v6 (
+        watcher         TEXT NOT NULL,
+        run_id          TEXT NOT NULL,
+        status          TEXT NOT NULL,      -- claimed | sending | sent | printed | failed | skipped | uncertain | given_up
+        job             TEXT,
+        location        TEXT,
+        run_updated_at  REAL,               -- Dagster's updateTime of the failed run
+        claimed_at      TEXT NOT NULL,
+        owner           TEXT,
+        owner_pid       INTEGER,
+        owner_start     TEXT,
+        owner_machine   TEXT,
+        lease_until     TEXT,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        message         TEXT,               -- JSON: the masked Slack message, kept for retries
+        targets         TEXT,               -- JSON: notification name -> sent | printed | failed
+        detail          TEXT,
+        sent_at         TEXT,
+        UNIQUE (watcher, run_id)
+      );
+      INSERT INTO watcher_alerts_v6 (watcher, run_id, status, claimed_at, sent_at) SELECT watcher, run_id, 'sent', sent_at, sent_at FROM watcher_alerts;
+      DROP TABLE watcher_alerts;
+      ALTER TABLE watcher_alerts_v6 RENAME TO watcher_alerts;
+      CREATE INDEX watcher_alerts_status ON watcher_alerts (watcher, status);
+      CREATE INDEX watcher_alerts_claimed ON watcher_alerts (watcher, claimed_at);
+      CREATE TABLE watcher_events (
+        id        INTEGER PRIMARY KEY,
+        watcher   TEXT NOT NULL,
+        kind      TEXT NOT NULL,            -- error | recovered
+        detail    TEXT,
+        first_at  TEXT NOT NULL,
+        last_at   TEXT NOT NULL,
+        count     INTEGER NOT NULL DEFAULT 1
+      );
+      CREATE INDEX watcher_events_at ON watcher_events (watcher, last_at);
+    `,
+  },
 ];
 
 /** The schema version this runner writes. */

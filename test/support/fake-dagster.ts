@@ -1,0 +1,611 @@
+/**
+ * A fake Dagster webserver on 127.0.0.1 (port 0): `POST /graphql` answered by a small
+ * GraphQL executor over a slice of Dagster's published schema (the types a watcher can
+ * reach from `runsOrError`, `runOrError` and `logsForRun`, with Dagster's field names,
+ * argument names and types, unions and interfaces). A query that names a field, argument,
+ * type condition or input field the real schema does not have is rejected as the real
+ * server rejects it (HTTP 400, `{"errors": [...]}`), and only the selected fields are
+ * answered, so a client that forgets a field gets nothing for it.
+ *
+ * Semantics follow Dagster's run storage: `runsOrError` lists newest first (by storage
+ * id), `cursor` is a run id and pages to older runs, `RunsFilter.updatedAfter` is strict
+ * (`update_timestamp > x`); `logsForRun` pages forward with an opaque cursor and `hasMore`.
+ * It can be made unreachable (`stop()` / `restart()` on the same port), answer HTTP
+ * errors or a `PythonError`, and require a bearer token.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+// ---------------------------------------------------------------------------------------
+// The schema slice (from Dagster's schema.graphql).
+
+const MESSAGE_EVENT = { runId: 'String!', message: 'String!', timestamp: 'String!', level: 'LogLevel!', stepKey: 'String', solidHandleID: 'String', eventType: 'DagsterEventType' };
+const OBJECTS: Record<string, { fields: Record<string, string | { type: string; args: Record<string, string> }>; implements?: string[] }> = {
+  Query: {
+    fields: {
+      version: 'String!',
+      runsOrError: { type: 'RunsOrError!', args: { filter: 'RunsFilter', cursor: 'String', limit: 'Int' } },
+      runOrError: { type: 'RunOrError!', args: { runId: 'ID!' } },
+      logsForRun: { type: 'EventConnectionOrError!', args: { runId: 'ID!', afterCursor: 'String', limit: 'Int' } },
+    },
+  },
+  Runs: { fields: { results: '[Run!]!', count: 'Int' }, implements: ['PipelineRuns'] },
+  Run: {
+    fields: {
+      id: 'ID!', runId: 'String!', status: 'RunStatus!', jobName: 'String!', pipelineName: 'String!', mode: 'String!', repositoryOrigin: 'RepositoryOrigin',
+      tags: '[PipelineTag!]!', rootRunId: 'String', parentRunId: 'String', canTerminate: 'Boolean!', creationTime: 'Float!', startTime: 'Float', endTime: 'Float',
+      updateTime: 'Float', stepStats: '[RunStepStats!]!', stepKeysToExecute: '[String!]', eventConnection: { type: 'EventConnection!', args: { afterCursor: 'String', limit: 'Int' } },
+    },
+    implements: ['PipelineRun'],
+  },
+  RepositoryOrigin: { fields: { id: 'String!', repositoryLocationName: 'String!', repositoryName: 'String!' } },
+  PipelineTag: { fields: { key: 'String!', value: 'String!' } },
+  RunStepStats: { fields: { runId: 'String!', stepKey: 'String!', status: 'StepEventStatus', startTime: 'Float', endTime: 'Float' }, implements: ['PipelineRunStepStats'] },
+  EventConnection: { fields: { events: '[DagsterRunEvent!]!', cursor: 'String!', hasMore: 'Boolean!' } },
+  PythonError: { fields: { message: 'String!', className: 'String', stack: '[String!]!', cause: 'PythonError', causes: '[PythonError!]!', errorChain: '[ErrorChainLink!]!' }, implements: ['Error'] },
+  ErrorChainLink: { fields: { message: 'String!', error: 'PythonError!', isExplicitLink: 'Boolean!' }, implements: ['Error'] },
+  InvalidPipelineRunsFilterError: { fields: { message: 'String!' }, implements: ['Error'] },
+  RunNotFoundError: { fields: { runId: 'String!', message: 'String!' }, implements: ['PipelineRunNotFoundError', 'Error'] },
+  ExecutionStepFailureEvent: { fields: { ...MESSAGE_EVENT, error: 'PythonError', errorSource: 'ErrorSource' }, implements: ['MessageEvent', 'StepEvent', 'ErrorEvent'] },
+  ExecutionStepStartEvent: { fields: MESSAGE_EVENT, implements: ['MessageEvent', 'StepEvent'] },
+  ExecutionStepSuccessEvent: { fields: MESSAGE_EVENT, implements: ['MessageEvent', 'StepEvent'] },
+  ExecutionStepUpForRetryEvent: { fields: { ...MESSAGE_EVENT, error: 'PythonError', secondsToWait: 'Int' }, implements: ['MessageEvent', 'StepEvent', 'ErrorEvent'] },
+  LogMessageEvent: { fields: MESSAGE_EVENT, implements: ['MessageEvent'] },
+  RunStartEvent: { fields: { ...MESSAGE_EVENT, pipelineName: 'String!' }, implements: ['MessageEvent', 'RunEvent'] },
+  RunFailureEvent: { fields: { ...MESSAGE_EVENT, pipelineName: 'String!', error: 'PythonError' }, implements: ['MessageEvent', 'RunEvent', 'ErrorEvent'] },
+  EngineEvent: { fields: { ...MESSAGE_EVENT, error: 'PythonError', label: 'String', description: 'String', markerStart: 'String', markerEnd: 'String' }, implements: ['MessageEvent', 'StepEvent', 'MarkerEvent', 'ErrorEvent'] },
+};
+const INTERFACES: Record<string, Record<string, string>> = {
+  PipelineRuns: { results: '[Run!]!', count: 'Int' },
+  PipelineRun: { id: 'ID!', runId: 'String!', status: 'RunStatus!', jobName: 'String!', pipelineName: 'String!', repositoryOrigin: 'RepositoryOrigin', tags: '[PipelineTag!]!', stepStats: '[RunStepStats!]!' },
+  PipelineRunStepStats: { runId: 'String!', stepKey: 'String!', status: 'StepEventStatus', startTime: 'Float', endTime: 'Float' },
+  Error: { message: 'String!' },
+  PipelineRunNotFoundError: { runId: 'String!', message: 'String!' },
+  MessageEvent: MESSAGE_EVENT,
+  StepEvent: { stepKey: 'String', solidHandleID: 'String' },
+  ErrorEvent: { error: 'PythonError' },
+  RunEvent: { pipelineName: 'String!' },
+  MarkerEvent: { markerStart: 'String', markerEnd: 'String' },
+};
+const UNIONS: Record<string, string[]> = {
+  RunsOrError: ['Runs', 'InvalidPipelineRunsFilterError', 'PythonError'],
+  RunOrError: ['Run', 'RunNotFoundError', 'PythonError'],
+  EventConnectionOrError: ['EventConnection', 'RunNotFoundError', 'PythonError'],
+  DagsterRunEvent: ['ExecutionStepFailureEvent', 'ExecutionStepStartEvent', 'ExecutionStepSuccessEvent', 'ExecutionStepUpForRetryEvent', 'LogMessageEvent', 'RunStartEvent', 'RunFailureEvent', 'EngineEvent'],
+};
+const INPUTS: Record<string, Record<string, string>> = {
+  RunsFilter: { runIds: '[String]', pipelineName: 'String', tags: '[ExecutionTag!]', statuses: '[RunStatus!]', snapshotId: 'String', updatedAfter: 'Float', updatedBefore: 'Float', createdBefore: 'Float', createdAfter: 'Float', mode: 'String' },
+  ExecutionTag: { key: 'String!', value: 'String!' },
+};
+const ENUMS: Record<string, string[]> = {
+  RunStatus: ['QUEUED', 'NOT_STARTED', 'MANAGED', 'STARTING', 'STARTED', 'SUCCESS', 'FAILURE', 'CANCELING', 'CANCELED'],
+  StepEventStatus: ['SKIPPED', 'SUCCESS', 'FAILURE', 'IN_PROGRESS'],
+  LogLevel: ['CRITICAL', 'ERROR', 'INFO', 'WARNING', 'DEBUG'],
+  ErrorSource: ['FRAMEWORK_ERROR', 'USER_CODE_ERROR', 'UNEXPECTED_ERROR', 'INTERRUPT'],
+  DagsterEventType: ['STEP_FAILURE', 'STEP_START', 'STEP_SUCCESS', 'STEP_UP_FOR_RETRY', 'RUN_START', 'RUN_FAILURE', 'ENGINE_EVENT'],
+};
+const SCALARS = new Set(['String', 'Int', 'Float', 'Boolean', 'ID']);
+
+// ---------------------------------------------------------------------------------------
+// A GraphQL parser for queries (operations, variables, arguments, inline fragments, aliases).
+
+class GqlError extends Error {}
+type Value = { kind: 'var'; name: string } | { kind: 'lit'; value: unknown } | { kind: 'list'; items: Value[] } | { kind: 'obj'; fields: Record<string, Value> } | { kind: 'enum'; value: string };
+type Selection = { kind: 'field'; alias: string; name: string; args: Record<string, Value>; sel: Selection[] | null } | { kind: 'inline'; on: string | null; sel: Selection[] };
+interface Operation {
+  name: string | null;
+  vars: Record<string, string>;
+  sel: Selection[];
+}
+
+function tokenize(src: string): string[] {
+  const re = /\s+|,|#[^\n]*|(\.\.\.|[{}()[\]:!$=@])|("(?:[^"\\]|\\.)*")|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|([_A-Za-z][_0-9A-Za-z]*)|(.)/gy;
+  const out: string[] = [];
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(src)) !== null) {
+    if (m[5] !== undefined) throw new GqlError(`Syntax Error: Unexpected character "${m[5]}".`);
+    const t = m[1] ?? m[2] ?? m[3] ?? m[4];
+    if (t !== undefined) out.push(t);
+  }
+  return out;
+}
+
+function parseDocument(src: string): Operation[] {
+  const toks = tokenize(src);
+  let i = 0;
+  const peek = (): string | undefined => toks[i];
+  const next = (): string => {
+    const t = toks[i++];
+    if (t === undefined) throw new GqlError('Syntax Error: Unexpected <EOF>.');
+    return t;
+  };
+  const expect = (t: string): void => {
+    const got = next();
+    if (got !== t) throw new GqlError(`Syntax Error: Expected "${t}", found "${got}".`);
+  };
+  const typeRef = (): string => {
+    if (peek() === '[') {
+      next();
+      const inner = typeRef();
+      expect(']');
+      return `[${inner}]${peek() === '!' ? (next(), '!') : ''}`;
+    }
+    const name = next();
+    return peek() === '!' ? (next(), `${name}!`) : name;
+  };
+  const value = (): Value => {
+    const t = next();
+    if (t === '$') return { kind: 'var', name: next() };
+    if (t === '[') {
+      const items: Value[] = [];
+      while (peek() !== ']') items.push(value());
+      next();
+      return { kind: 'list', items };
+    }
+    if (t === '{') {
+      const fields: Record<string, Value> = {};
+      while (peek() !== '}') {
+        const k = next();
+        expect(':');
+        fields[k] = value();
+      }
+      next();
+      return { kind: 'obj', fields };
+    }
+    if (t.startsWith('"')) return { kind: 'lit', value: JSON.parse(t) as string };
+    if (/^-?\d/.test(t)) return { kind: 'lit', value: Number(t) };
+    if (t === 'true' || t === 'false') return { kind: 'lit', value: t === 'true' };
+    if (t === 'null') return { kind: 'lit', value: null };
+    return { kind: 'enum', value: t };
+  };
+  const selectionSet = (): Selection[] => {
+    expect('{');
+    const sel: Selection[] = [];
+    while (peek() !== '}') {
+      if (peek() === '...') {
+        next();
+        if (peek() !== 'on') throw new GqlError('The fake Dagster supports inline fragments only (`... on Type { }`).');
+        next();
+        const on = next();
+        sel.push({ kind: 'inline', on, sel: selectionSet() });
+        continue;
+      }
+      let name = next();
+      let alias = name;
+      if (peek() === ':') {
+        next();
+        name = next();
+      }
+      const args: Record<string, Value> = {};
+      if (peek() === '(') {
+        next();
+        while (peek() !== ')') {
+          const a = next();
+          expect(':');
+          args[a] = value();
+        }
+        next();
+      }
+      sel.push({ kind: 'field', alias, name, args, sel: peek() === '{' ? selectionSet() : null });
+    }
+    next();
+    return sel;
+  };
+  const ops: Operation[] = [];
+  while (i < toks.length) {
+    if (peek() === '{') {
+      ops.push({ name: null, vars: {}, sel: selectionSet() });
+      continue;
+    }
+    const kw = next();
+    if (kw !== 'query') throw new GqlError(`The fake Dagster answers queries only, not \`${kw}\`.`);
+    const name = peek() !== '(' && peek() !== '{' ? next() : null;
+    const vars: Record<string, string> = {};
+    if (peek() === '(') {
+      next();
+      while (peek() !== ')') {
+        expect('$');
+        const v = next();
+        expect(':');
+        vars[v] = typeRef();
+        if (peek() === '=') throw new GqlError('The fake Dagster does not support variable defaults.');
+      }
+      next();
+    }
+    ops.push({ name, vars, sel: selectionSet() });
+  }
+  return ops;
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation and execution against the schema slice.
+
+const named = (t: string): string => t.replace(/[[\]!]/g, '');
+
+function fieldsOf(type: string): Record<string, string | { type: string; args: Record<string, string> }> | undefined {
+  return OBJECTS[type]?.fields ?? INTERFACES[type];
+}
+
+function possibleTypes(type: string): string[] {
+  if (OBJECTS[type]) return [type];
+  if (UNIONS[type]) return UNIONS[type]!;
+  return Object.keys(OBJECTS).filter((o) => OBJECTS[o]!.implements?.includes(type));
+}
+
+/** Checks a selection set against `type` (fields, arguments, fragment conditions, variable types). */
+function validate(sel: Selection[], type: string, vars: Record<string, string>): void {
+  for (const s of sel) {
+    if (s.kind === 'inline') {
+      const on = s.on ?? type;
+      if (!OBJECTS[on] && !INTERFACES[on] && !UNIONS[on]) throw new GqlError(`Unknown type "${on}".`);
+      if (!possibleTypes(on).some((t) => possibleTypes(type).includes(t))) throw new GqlError(`Fragment cannot be spread here as objects of type "${type}" can never be of type "${on}".`);
+      validate(s.sel, on, vars);
+      continue;
+    }
+    if (s.name === '__typename') continue;
+    const fields = fieldsOf(type);
+    const f = fields?.[s.name];
+    if (!f) throw new GqlError(`Cannot query field "${s.name}" on type "${type}".${UNIONS[type] ? ' Did you mean to use an inline fragment?' : ''}`);
+    const ftype = typeof f === 'string' ? f : f.type;
+    const fargs = typeof f === 'string' ? {} : f.args;
+    for (const [a, v] of Object.entries(s.args)) {
+      const at = fargs[a];
+      if (!at) throw new GqlError(`Unknown argument "${a}" on field "${type}.${s.name}".`);
+      if (v.kind === 'var') {
+        const vt = vars[v.name];
+        if (!vt) throw new GqlError(`Variable "$${v.name}" is not defined.`);
+        if (vt.replace(/!$/, '') !== at.replace(/!$/, '') || (at.endsWith('!') && !vt.endsWith('!'))) throw new GqlError(`Variable "$${v.name}" of type "${vt}" used in position expecting type "${at}".`);
+      }
+    }
+    for (const [a, at] of Object.entries(fargs)) if (at.endsWith('!') && !(a in s.args)) throw new GqlError(`Field "${s.name}" argument "${a}" of type "${at}" is required, but it was not provided.`);
+    const base = named(ftype);
+    if (SCALARS.has(base) || ENUMS[base]) {
+      if (s.sel) throw new GqlError(`Field "${s.name}" must not have a selection since type "${ftype}" has no subfields.`);
+    } else {
+      if (!s.sel) throw new GqlError(`Field "${s.name}" of type "${ftype}" must have a selection of subfields.`);
+      validate(s.sel, base, vars);
+    }
+  }
+}
+
+/** Coerces a variable's value to its declared type, as GraphQL does (errors name the variable). */
+function coerce(value: unknown, type: string, where: string): unknown {
+  if (value === undefined || value === null) {
+    if (type.endsWith('!')) throw new GqlError(`Variable "${where}" of non-null type "${type}" must not be null.`);
+    return null;
+  }
+  const t = type.replace(/!$/, '');
+  if (t.startsWith('[')) {
+    const inner = t.slice(1, -1);
+    return (Array.isArray(value) ? value : [value]).map((v, i) => coerce(v, inner, `${where}[${i}]`));
+  }
+  const bad = (): never => {
+    throw new GqlError(`Variable "${where}" got invalid value ${JSON.stringify(value)}; ${t} cannot represent it.`);
+  };
+  if (t === 'Float') return typeof value === 'number' && Number.isFinite(value) ? value : bad();
+  if (t === 'Int') return Number.isInteger(value) ? value : bad();
+  if (t === 'String') return typeof value === 'string' ? value : bad();
+  if (t === 'ID') return typeof value === 'string' || Number.isInteger(value) ? String(value) : bad();
+  if (t === 'Boolean') return typeof value === 'boolean' ? value : bad();
+  if (ENUMS[t]) return typeof value === 'string' && ENUMS[t]!.includes(value) ? value : bad();
+  const input = INPUTS[t];
+  if (!input) throw new GqlError(`Unknown type "${t}".`);
+  if (typeof value !== 'object' || Array.isArray(value)) return bad();
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (!input[k]) throw new GqlError(`Variable "${where}" got invalid value ${JSON.stringify(value)}; Field "${k}" is not defined by type "${t}".`);
+    out[k] = coerce(v, input[k]!, `${where}.${k}`);
+  }
+  for (const [k, ft] of Object.entries(input)) if (ft.endsWith('!') && out[k] === undefined) throw new GqlError(`Variable "${where}" got invalid value; Field "${k}" of required type "${ft}" was not provided.`);
+  return out;
+}
+
+function argValue(v: Value, vars: Record<string, unknown>): unknown {
+  switch (v.kind) {
+    case 'var':
+      return vars[v.name] ?? null;
+    case 'lit':
+      return v.value;
+    case 'enum':
+      return v.value;
+    case 'list':
+      return v.items.map((x) => argValue(x, vars));
+    case 'obj':
+      return Object.fromEntries(Object.entries(v.fields).map(([k, x]) => [k, argValue(x, vars)]));
+  }
+}
+
+type Resolver = (args: Record<string, unknown>) => unknown;
+
+function execute(sel: Selection[], obj: Record<string, unknown>, type: string, vars: Record<string, unknown>, out: Record<string, unknown> = {}): Record<string, unknown> {
+  const concrete = typeof obj['__typename'] === 'string' ? (obj['__typename'] as string) : type;
+  for (const s of sel) {
+    if (s.kind === 'inline') {
+      if (possibleTypes(s.on ?? concrete).includes(concrete)) execute(s.sel, obj, concrete, vars, out);
+      continue;
+    }
+    if (s.name === '__typename') {
+      out[s.alias] = concrete;
+      continue;
+    }
+    const f = fieldsOf(concrete)![s.name]!;
+    const ftype = typeof f === 'string' ? f : f.type;
+    const raw = obj[s.name];
+    const args = Object.fromEntries(Object.entries(s.args).map(([k, v]) => [k, argValue(v, vars)]));
+    const value = typeof raw === 'function' ? (raw as Resolver)(args) : raw;
+    out[s.alias] = complete(value, ftype, s, vars, `${concrete}.${s.name}`);
+  }
+  return out;
+}
+
+function complete(value: unknown, type: string, s: Extract<Selection, { kind: 'field' }>, vars: Record<string, unknown>, path: string): unknown {
+  if (value === undefined || value === null) {
+    if (type.endsWith('!')) throw new Error(`Cannot return null for non-nullable field ${path}.`);
+    return null;
+  }
+  const t = type.replace(/!$/, '');
+  if (t.startsWith('[')) return (value as unknown[]).map((v) => complete(v, t.slice(1, -1), s, vars, path));
+  if (!s.sel) return value;
+  return execute(s.sel, value as Record<string, unknown>, t, vars);
+}
+
+// ---------------------------------------------------------------------------------------
+// The fake server and its data.
+
+/** A Python error as Dagster serializes it. */
+export interface FakeError {
+  message: string;
+  className?: string;
+  /** Causes, outermost first. */
+  chain?: Array<{ message: string; className?: string; explicit?: boolean }>;
+}
+
+/** One event of a run's log. */
+export type FakeEvent =
+  | { type: 'ExecutionStepStartEvent' | 'ExecutionStepSuccessEvent' | 'LogMessageEvent'; stepKey?: string; message: string }
+  | { type: 'ExecutionStepFailureEvent'; stepKey: string; message?: string; error?: FakeError | null }
+  | { type: 'RunStartEvent'; message?: string }
+  | { type: 'RunFailureEvent'; message: string; error?: FakeError | null };
+
+/** A run as the fake stores it. Times are seconds since the epoch, as Dagster's Floats. */
+export interface FakeRun {
+  runId: string;
+  jobName: string;
+  location: string;
+  repository?: string;
+  status?: string;
+  tags?: Record<string, string>;
+  creationTime: number;
+  updateTime: number;
+  startTime?: number;
+  endTime?: number;
+  steps?: Array<{ stepKey: string; status: 'SUCCESS' | 'FAILURE' | 'SKIPPED' | 'IN_PROGRESS' }>;
+  events?: FakeEvent[];
+}
+
+/** A request the fake received. */
+export interface FakeRequest {
+  operationName: string | null;
+  variables: Record<string, unknown>;
+  authorization: string | undefined;
+  status: number;
+}
+
+/** How the fake answers the next requests (each used once, in order). */
+export type FakeFailure = { http: number; body?: string } | { pythonError: string } | { graphqlError: string } | { hang: true };
+
+function pythonError(e: FakeError): Record<string, unknown> {
+  return {
+    __typename: 'PythonError',
+    message: e.message,
+    className: e.className ?? null,
+    stack: ['  File "dagster/_core/execution/plan/execute_step.py", line 1, in core_dagster_event_sequence_for_step\n'],
+    cause: null,
+    causes: [],
+    errorChain: (e.chain ?? []).map((c) => ({ __typename: 'ErrorChainLink', message: c.message, isExplicitLink: c.explicit ?? true, error: pythonError({ message: c.message, className: c.className }) })),
+  };
+}
+
+/** A running fake Dagster webserver. */
+export class FakeDagster {
+  /** `http://127.0.0.1:PORT` (the webserver; GraphQL at `/graphql`). */
+  url = '';
+  readonly requests: FakeRequest[] = [];
+  /** Answers for the next requests, in order; after them, normal answers. */
+  readonly script: FakeFailure[] = [];
+  /** When set, requests without `Authorization: Bearer <token>` get 401. */
+  token: string | undefined;
+  private readonly runs: FakeRun[] = [];
+  private server: http.Server;
+  private port = 0;
+
+  private constructor() {
+    this.server = this.makeServer();
+  }
+
+  static async start(opts: { token?: string } = {}): Promise<FakeDagster> {
+    const d = new FakeDagster();
+    d.token = opts.token;
+    await d.listen(0);
+    return d;
+  }
+
+  /** Adds runs (storage order: later calls are newer runs). */
+  add(...runs: FakeRun[]): void {
+    this.runs.push(...runs);
+  }
+
+  /** Changes a stored run (e.g. tags added later, which also moves its updateTime). */
+  update(runId: string, change: Partial<FakeRun>): void {
+    const r = this.runs.find((x) => x.runId === runId);
+    if (!r) throw new Error(`no run ${runId}`);
+    Object.assign(r, change);
+  }
+
+  /** Requests per operation name. */
+  count(operationName: string): number {
+    return this.requests.filter((r) => r.operationName === operationName).length;
+  }
+
+  /** Stops listening: connections are refused, as when the webserver is down. */
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Listens again on the same port. */
+  async restart(): Promise<void> {
+    this.server = this.makeServer();
+    await this.listen(this.port);
+  }
+
+  async close(): Promise<void> {
+    if (this.server.listening) await this.stop();
+  }
+
+  private async listen(port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => resolve());
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    this.url = `http://127.0.0.1:${this.port}`;
+  }
+
+  private makeServer(): http.Server {
+    return http.createServer((req, res) => void this.handle(req, res));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const send = (status: number, body: unknown, entry?: FakeRequest): void => {
+      if (entry) entry.status = status;
+      res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/html' : 'application/json' }).end(typeof body === 'string' ? body : JSON.stringify(body));
+    };
+    if (req.method !== 'POST' || req.url?.split('?')[0] !== '/graphql') return send(404, '<html>Not Found</html>');
+    let body: { query?: string; variables?: Record<string, unknown> | null; operationName?: string | null };
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+    } catch {
+      return send(400, { errors: [{ message: 'POST body sent invalid JSON.' }] });
+    }
+    const entry: FakeRequest = { operationName: body.operationName ?? null, variables: body.variables ?? {}, authorization: req.headers.authorization, status: 0 };
+    this.requests.push(entry);
+    if (this.token !== undefined && req.headers.authorization !== `Bearer ${this.token}`) return send(401, '<html>401 Unauthorized</html>', entry);
+    const scripted = this.script.shift();
+    if (scripted && 'hang' in scripted) return;
+    if (scripted && 'http' in scripted) return send(scripted.http, scripted.body ?? `<html>${scripted.http} Bad Gateway</html>`, entry);
+    if (scripted && 'graphqlError' in scripted) return send(200, { data: null, errors: [{ message: scripted.graphqlError, locations: [{ line: 2, column: 3 }], path: ['runsOrError'] }] }, entry);
+    let op: Operation;
+    let vars: Record<string, unknown>;
+    try {
+      const ops = parseDocument(body.query ?? '');
+      const found = ops.length === 1 && !body.operationName ? ops[0] : ops.find((o) => o.name === body.operationName);
+      if (!found) throw new GqlError(`Unknown operation named "${body.operationName ?? ''}".`);
+      op = found;
+      validate(op.sel, 'Query', op.vars);
+      vars = {};
+      for (const [v, t] of Object.entries(op.vars)) vars[v] = coerce(entry.variables[v], t, `$${v}`);
+    } catch (err) {
+      return send(400, { errors: [{ message: (err as Error).message }] }, entry);
+    }
+    try {
+      const root = this.root(scripted && 'pythonError' in scripted ? scripted.pythonError : undefined);
+      send(200, { data: execute(op.sel, root, 'Query', vars) }, entry);
+    } catch (err) {
+      send(200, { data: null, errors: [{ message: (err as Error).message }] }, entry);
+    }
+  }
+
+  private root(pythonFailure: string | undefined): Record<string, unknown> {
+    const failing = (): Record<string, unknown> | undefined => (pythonFailure ? pythonError({ message: pythonFailure, className: 'DagsterError' }) : undefined);
+    return {
+      __typename: 'Query',
+      version: '1.11.0',
+      runsOrError: (a: Record<string, unknown>) => failing() ?? { __typename: 'Runs', results: this.listRuns(a), count: null },
+      runOrError: (a: Record<string, unknown>) => failing() ?? this.runOrError(String(a['runId'])),
+      logsForRun: (a: Record<string, unknown>) => failing() ?? this.logsForRun(String(a['runId']), a['afterCursor'] as string | null, a['limit'] as number | null),
+    };
+  }
+
+  private listRuns(a: Record<string, unknown>): Array<Record<string, unknown>> {
+    const f = (a['filter'] ?? {}) as Record<string, unknown>;
+    // Dagster's storage: newest (highest storage id) first; `cursor` pages to older runs.
+    let ids = this.runs.map((_, i) => i).reverse();
+    const keep = (r: FakeRun): boolean => {
+      if (Array.isArray(f['runIds']) && f['runIds'].length > 0 && !(f['runIds'] as string[]).includes(r.runId)) return false;
+      if (f['pipelineName'] && r.jobName !== f['pipelineName']) return false;
+      if (Array.isArray(f['statuses']) && f['statuses'].length > 0 && !(f['statuses'] as string[]).includes(r.status ?? 'FAILURE')) return false;
+      if (Array.isArray(f['tags']) && !(f['tags'] as Array<{ key: string; value: string }>).every((t) => r.tags?.[t.key] === t.value)) return false;
+      // Dagster ignores a zero or missing bound (`if self.updatedAfter`); bounds are strict.
+      if (f['updatedAfter'] && !(r.updateTime > (f['updatedAfter'] as number))) return false;
+      if (f['updatedBefore'] && !(r.updateTime < (f['updatedBefore'] as number))) return false;
+      if (f['createdAfter'] && !(r.creationTime > (f['createdAfter'] as number))) return false;
+      if (f['createdBefore'] && !(r.creationTime < (f['createdBefore'] as number))) return false;
+      return true;
+    };
+    ids = ids.filter((i) => keep(this.runs[i]!));
+    if (typeof a['cursor'] === 'string') {
+      const at = this.runs.findIndex((r) => r.runId === a['cursor']);
+      ids = at < 0 ? [] : ids.filter((i) => i < at);
+    }
+    if (typeof a['limit'] === 'number') ids = ids.slice(0, a['limit']);
+    return ids.map((i) => this.runObject(this.runs[i]!));
+  }
+
+  private runObject(r: FakeRun): Record<string, unknown> {
+    return {
+      __typename: 'Run',
+      id: r.runId,
+      runId: r.runId,
+      status: r.status ?? 'FAILURE',
+      jobName: r.jobName,
+      pipelineName: r.jobName,
+      mode: 'default',
+      repositoryOrigin: { __typename: 'RepositoryOrigin', id: `${r.location}:${r.repository ?? '__repository__'}`, repositoryLocationName: r.location, repositoryName: r.repository ?? '__repository__' },
+      tags: Object.entries(r.tags ?? {}).map(([key, value]) => ({ __typename: 'PipelineTag', key, value })),
+      rootRunId: null,
+      parentRunId: null,
+      canTerminate: false,
+      creationTime: r.creationTime,
+      startTime: r.startTime ?? r.creationTime,
+      endTime: r.endTime ?? r.updateTime,
+      updateTime: r.updateTime,
+      stepKeysToExecute: null,
+      stepStats: (r.steps ?? []).map((s) => ({ __typename: 'RunStepStats', runId: r.runId, stepKey: s.stepKey, status: s.status, startTime: r.startTime ?? null, endTime: r.endTime ?? null })),
+      eventConnection: (a: Record<string, unknown>) => this.logsForRun(r.runId, a['afterCursor'] as string | null, a['limit'] as number | null),
+    };
+  }
+
+  private runOrError(runId: string): Record<string, unknown> {
+    const r = this.runs.find((x) => x.runId === runId);
+    return r ? this.runObject(r) : { __typename: 'RunNotFoundError', runId, message: `Run ${runId} could not be found.` };
+  }
+
+  private logsForRun(runId: string, afterCursor: string | null, limit: number | null): Record<string, unknown> {
+    const r = this.runs.find((x) => x.runId === runId);
+    if (!r) return { __typename: 'RunNotFoundError', runId, message: `Run ${runId} could not be found.` };
+    const events = r.events ?? [];
+    // An opaque cursor, as Dagster's serialized EventLogCursor.
+    const start = afterCursor ? (JSON.parse(Buffer.from(afterCursor, 'base64').toString('utf8')) as { s: number }).s + 1 : 0;
+    const end = limit ? Math.min(events.length, start + limit) : events.length;
+    const page = events.slice(start, end).map((e, k) => this.eventObject(r, e, start + k));
+    const last = end - 1;
+    return { __typename: 'EventConnection', events: page, cursor: Buffer.from(JSON.stringify({ s: last, c: 'STORAGE_ID' })).toString('base64'), hasMore: end < events.length };
+  }
+
+  private eventObject(r: FakeRun, e: FakeEvent, index: number): Record<string, unknown> {
+    const base = { __typename: e.type, runId: r.runId, timestamp: String(Math.round((r.startTime ?? r.creationTime) * 1000) + index), solidHandleID: null, stepKey: 'stepKey' in e ? (e.stepKey ?? null) : null };
+    switch (e.type) {
+      case 'ExecutionStepFailureEvent':
+        return { ...base, level: 'ERROR', eventType: 'STEP_FAILURE', message: e.message ?? `Execution of step "${e.stepKey}" failed.`, error: e.error ? pythonError(e.error) : null, errorSource: 'USER_CODE_ERROR' };
+      case 'RunFailureEvent':
+        return { ...base, level: 'ERROR', eventType: 'RUN_FAILURE', message: e.message, pipelineName: r.jobName, error: e.error ? pythonError(e.error) : null };
+      case 'RunStartEvent':
+        return { ...base, level: 'DEBUG', eventType: 'RUN_START', message: e.message ?? `Started execution of run for "${r.jobName}".`, pipelineName: r.jobName };
+      default:
+        return { ...base, level: 'DEBUG', eventType: e.type === 'ExecutionStepStartEvent' ? 'STEP_START' : e.type === 'ExecutionStepSuccessEvent' ? 'STEP_SUCCESS' : null, message: e.message };
+    }
+  }
+}
