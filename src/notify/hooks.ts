@@ -12,6 +12,7 @@ import { SecretResolver } from '../secrets/resolver.js';
 import type { VaultSession } from '../secrets/vault.js';
 import { type AlertRun, scheduleOf } from './message.js';
 import { type AlertStore, Notifier, notifierSink } from './notifier.js';
+import type { AlertOutcome } from './notifier.js';
 import type { DeliveryOptions } from './slack.js';
 
 /** What the run store offers that the hooks use (the Store class has these). */
@@ -37,6 +38,8 @@ export interface RunHooks {
   resolveSecrets: (names: string[], signal?: AbortSignal) => Promise<Record<string, string | undefined>>;
   /** Event sinks to add after the store: the notifier. */
   sinks: EventSink[];
+  /** The notifier's sink (one of `sinks`): its outcome settles once the run's alert was handled. */
+  alert: EventSink & { outcome: Promise<AlertOutcome | undefined> };
 }
 
 export interface RunHooksOptions {
@@ -70,7 +73,7 @@ export function runHooks(opts: RunHooksOptions): RunHooks {
   };
   const store = opts.store;
   const sink = notifierSink({ notifier, store, previous: store.listRuns ? (run) => previousOfSchedule(run, store.listRuns!.bind(store)) : undefined });
-  return { resolver, masker, notifier, mask: (t) => masker.mask(t), resolveSecrets, sinks: [sink] };
+  return { resolver, masker, notifier, mask: (t) => masker.mask(t), resolveSecrets, sinks: [sink], alert: sink };
 }
 
 /** The finished run of the same schedule before `run` (newest first in `listRuns`), if any. */

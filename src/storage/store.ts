@@ -162,7 +162,10 @@ export class Store implements EventSink {
         this.logs.closeUnder(runLogDir(this.home, e.run_id));
         this.ledger.finish(e.run_id);
         this.owned.delete(e.run_id);
-        if (this.owned.size === 0) this.stopHeartbeat();
+        if (this.owned.size === 0) {
+          this.stopHeartbeat();
+          this.logPaths.clear(); // no run in flight: a long-lived `serve` keeps no path per past step
+        }
       } else {
         this.schedule();
       }

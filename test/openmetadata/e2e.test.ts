@@ -4,9 +4,6 @@
  * All 12 assets run in dependency order; a failing Trino metadata step skips its lineage
  * and profiling while the other sources run; the JWT appears nowhere: not in the terminal,
  * the log files, the stored events, files left on disk, or error messages.
- *
- * Needs `runner materialize` with the executor passing `Handler.secretRefs` secrets to
- * the handler (src/execution/executor.ts); skipped until both are there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,9 +13,6 @@ import { cliEntry, runCli } from '../execution/cli-entry.js';
 import { fakeJwt, pathWithFakeCli, startFakeOpenMetadataServer, type FakeOpenMetadataServer } from '../support/fake-openmetadata/index.js';
 
 const ROOT = path.resolve(__dirname, '../..');
-const READY =
-  existsSync(path.join(ROOT, 'src/cli/commands/materialize.ts')) &&
-  readFileSync(path.join(ROOT, 'src/execution/executor.ts'), 'utf8').includes('secretRefs');
 
 const JWT = fakeJwt('e2e');
 const SECRETS = { TRINO_PASSWORD: 'trino-Pa55-e2e-value', SUPERSET_PASSWORD: 'superset-Pa55-e2e-value', REDASH_API_KEY: 'redash-key-e2e-value' };
@@ -63,7 +57,6 @@ function files(dir: string): string[] {
 }
 
 beforeAll(async () => {
-  if (!READY) return;
   server = await startFakeOpenMetadataServer({ jwt: JWT });
   root = mkdtempSync(path.join(tmpdir(), 'om-e2e-'));
   pipelines = path.join(root, 'pipelines');
@@ -92,7 +85,7 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-describe.skipIf(!READY)('runner materialize --select openmetadata/* (fake CLI and server)', () => {
+describe('runner materialize --select openmetadata/* (fake CLI and server)', () => {
   let firstRunId: string;
 
   it('runs all 12 assets in dependency order, each with its sub-command, and succeeds', async () => {

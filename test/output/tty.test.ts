@@ -26,7 +26,7 @@ const KEYS = [
   'quickstart/checks/customer_freshness',
 ];
 
-describe.skipIf(!hasTmux)('the listr2 view in a terminal', () => {
+describe.skipIf(!hasTmux && !process.env.CI)('the listr2 view in a terminal', () => {
   let entry: string;
   beforeAll(async () => {
     entry = await cliEntry();

@@ -2,10 +2,6 @@
  * The same leak check as leak.test.ts, through the real CLI: `runner materialize` with a
  * step that prints a known secret and fails, then every output, file under RUNNER_HOME and
  * `runner show --json` is searched for it.
- *
- * It runs once `runner materialize` plugs in the secrets-and-alerts hooks
- * (`runHooks` from src/notify/hooks.ts in src/execution/materialize.ts); until then it is
- * skipped, since without them no secret resolves and nothing is masked.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
@@ -19,8 +15,6 @@ import { FakeSlack } from '../support/fake-slack.js';
 import { formsOf } from '../../src/secrets/masker.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const materializeSource = path.join(root, 'src', 'execution', 'materialize.ts');
-const wired = fs.existsSync(materializeSource) && fs.readFileSync(materializeSource, 'utf8').includes('runHooks');
 
 const SECRET = 'Cli-S3cret Value/+=42';
 const ROOT = 'hvs.cli-leak-root';
@@ -32,7 +26,7 @@ let slack: FakeSlack;
 
 const LEAK = 'const v = process.env.PW; console.log("raw " + v); console.log("b64 " + Buffer.from(v).toString("base64")); console.error("url " + encodeURIComponent(v)); process.exit(4);';
 
-describe.skipIf(!wired)('runner materialize with a known secret (CLI)', () => {
+describe('runner materialize with a known secret (CLI)', () => {
   beforeAll(async () => {
     cli = await bundle('src/cli/main.ts');
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-leak-cli-'));

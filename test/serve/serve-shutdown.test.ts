@@ -1,0 +1,60 @@
+/** SIGTERM while a run outlives the grace period: the run ends canceled, nothing survives, exit 0. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../schedule/helpers.js';
+import { alive, query, startServe, waitFor, type ServeProc } from './proc.js';
+
+let root: string;
+let serve: ServeProc | undefined;
+
+afterEach(async () => {
+  if (serve && serve.child.exitCode === null) {
+    serve.child.kill('SIGKILL');
+    await serve.exited;
+  }
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('runner serve shutdown', () => {
+  it('cancels a run that outlives the grace period, terminates its processes, and exits 0', async () => {
+    root = tempDir('runner-serve-term-');
+    const home = path.join(root, 'home');
+    const pidFile = path.join(root, 'child.pid');
+    fs.mkdirSync(path.join(root, 'pipelines'));
+    fs.writeFileSync(
+      path.join(root, 'pipelines', 'main.yaml'),
+      `assets:
+  - key: slow/step
+    handler: command
+    config: {run: [sh, -c, "echo $$ > ${pidFile}; exec sleep 60"]}
+schedules:
+  - name: slow
+    cron: "* * * * * *"
+    select: slow/step
+    default_status: running
+`,
+    );
+    serve = await startServe(root, ['-p', 'pipelines', '--grace', '1s'], { RUNNER_HOME: home, RUNNER_KILL_GRACE: '1s' });
+    const pid = await waitFor('the step to start', () => {
+      const text = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').trim() : '';
+      return text ? Number(text) : undefined;
+    });
+    expect(alive(pid)).toBe(true);
+
+    serve.child.kill('SIGTERM');
+    expect(await serve.exited).toBe(0);
+    expect(alive(pid)).toBe(false);
+    const runs = query<{ id: string; status: string }>(home, 'SELECT id, status FROM runs');
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.status).toBe('canceled');
+    const steps = query<{ status: string }>(home, 'SELECT status FROM steps WHERE run_id = ?', runs[0]!.id);
+    expect(steps.map((s) => s.status)).toEqual(['canceled']);
+    const log = serve.lines.join('\n');
+    expect(log).toContain('grace period over: canceling run');
+    expect(log).toContain('runs at shutdown: 0 finished, 1 canceled');
+    // While it waited, later ticks were skipped, never started.
+    const started = query<{ n: number }>(home, "SELECT COUNT(*) AS n FROM ticks WHERE outcome = 'started'")[0]!.n;
+    expect(started).toBe(1);
+  });
+});
