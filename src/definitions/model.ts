@@ -6,6 +6,7 @@
  */
 import type { Position } from '../diagnostics/diagnostic.js';
 import type { AssetGraph } from '../graph/asset-graph.js';
+import type { OpenMetadataSettings, VaultAuth, VaultSettings } from './generated/pipeline-file.js';
 
 export type ScheduleStatus = 'running' | 'stopped';
 
@@ -59,29 +60,14 @@ export interface ScheduleDef {
   pos: Position;
 }
 
-export interface VaultAuthDef {
-  method: 'token' | 'kubernetes' | 'approle';
-  role?: string;
-  mount?: string;
-  token_path?: string;
-  role_id?: string;
-  secret_id_env?: string;
-}
+/** An environment's Vault login settings, as the schema defines them. */
+export type VaultAuthDef = VaultAuth;
 
-export interface VaultSettingsDef {
-  address: string;
-  namespace?: string;
-  timeout?: string;
-  auth?: VaultAuthDef;
-}
+/** An environment's Vault settings, as the schema defines them. */
+export type VaultSettingsDef = VaultSettings;
 
-export interface OpenMetadataSettingsDef {
-  url?: string;
-  jwt?: string;
-  cli?: string[];
-  image?: string;
-  engine?: string;
-}
+/** Where an environment's OpenMetadata CLI and server are, as the schema defines them. */
+export type OpenMetadataSettingsDef = OpenMetadataSettings;
 
 export interface EnvironmentDef {
   name: string;

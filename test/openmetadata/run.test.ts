@@ -34,7 +34,7 @@ interface Ran {
   records: Array<Record<string, any>>;
 }
 
-async function run(config: Record<string, unknown>, o: { secrets?: Record<string, string>; cli?: string[]; signal?: AbortSignal; onLine?: (l: string) => void; mask?: (s: string) => string } = {}): Promise<Ran> {
+async function run(config: Record<string, unknown>, o: { secrets?: Record<string, string>; cli?: [string, ...string[]]; signal?: AbortSignal; onLine?: (l: string) => void; mask?: (s: string) => string } = {}): Promise<Ran> {
   const record = path.join(scratch, `record-${Math.random().toString(36).slice(2)}.jsonl`);
   process.env.FAKE_OM_RECORD = record;
   const lines: string[] = [];
