@@ -28,3 +28,20 @@ await build({
   banner: { js: "import { createRequire as __runnerCreateRequire } from 'node:module'; const require = __runnerCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// The web UI (src/ui/app, Preact) for the browser: dist/ui/app.js and app.css, served by `runner serve`.
+await build({
+  absWorkingDir: root,
+  entryPoints: { app: 'src/ui/app/main.tsx' },
+  outdir: 'dist/ui',
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: ['es2022', 'chrome109', 'firefox115', 'safari16'],
+  minify: true,
+  sourcemap: 'linked',
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  tsconfig: 'src/ui/app/tsconfig.json',
+  logLevel: 'warning',
+});

@@ -12,6 +12,7 @@ import type { Definitions } from '../definitions/model.js';
 import { select } from '../selection/index.js';
 import { getHandler, handlerNames, recoverHandlers } from '../handlers/registry.js';
 import type { AlertOutcome } from '../notify/index.js';
+import { runHooks } from '../notify/hooks.js';
 import type { DeliveryOptions } from '../notify/slack.js';
 import type { VaultSession } from '../secrets/vault.js';
 import type { Store, Trigger } from '../storage/store.js';
@@ -92,12 +93,15 @@ export interface Launched {
   alert: AlertOutcome | undefined;
 }
 
-/** Records and executes a run; resolves when it ended and its alert was handled. */
+/**
+ * Records and executes a run; resolves when it ended and its alert was handled. The run
+ * is recorded synchronously, before this returns its promise, so a caller can hand out
+ * its id at once.
+ */
 export async function launchRun(o: LaunchOptions): Promise<Launched> {
   const { defs, env, store, planned } = o;
   const runId = o.runId ?? randomUUID();
   recoverHandlers();
-  const { runHooks } = await import('../notify/hooks.js');
   const hooks = runHooks({ defs, env, store, processEnv: o.processEnv, vault: o.vault, out: o.alertOut, delivery: o.delivery });
   // The store outlives the run (serve shares it; materialize reads it afterwards): closing the run's sinks only flushes it.
   const storeSink: EventSink = { emit: (e) => store.emit(e), close: () => store.flush() };

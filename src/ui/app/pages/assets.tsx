@@ -1,0 +1,142 @@
+/** Assets: the graph coloured by each asset's last run, the table beside it, and a selection box that highlights what an expression selects. */
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { ApiError, assetPath, getJson, withQuery } from '../api.js';
+import { useJson } from '../hooks.js';
+import { AssetGraph, type NodeState } from '../graph.js';
+import { ErrorBox, KeyText, Loading, Status, Time } from '../components.js';
+import { Link, navigate, type Location } from '../router.js';
+import { count, formatDuration, recordsOf, relativeTime, shortId } from '../format.js';
+import type { AssetsDoc, GraphDoc } from '../types.js';
+
+type Asset = AssetsDoc['assets'][number];
+
+function stateOf(a: Asset | undefined): NodeState {
+  if (!a) return { status: 'never', detail: 'never run' };
+  if (a.current?.status === 'running') return { status: 'running', detail: `running · run ${shortId(a.current.run_id)}` };
+  if (!a.last) return { status: a.current ? 'pending' : 'never', detail: a.current ? 'waiting in a run' : 'never run' };
+  return { status: a.last.status, detail: `${a.last.status} · ${relativeTime(a.last.ended_at)}` };
+}
+
+export function AssetsPage({ loc }: { loc: Location }) {
+  const graph = useJson<GraphDoc>('/api/graph');
+  const assets = useJson<AssetsDoc>('/api/assets', 4000);
+  const applied = loc.query.get('select') ?? '';
+  const [text, setText] = useState(applied);
+  const [selected, setSelected] = useState<Set<string> | undefined>(undefined);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+
+  useEffect(() => {
+    setText(applied);
+    setError(undefined);
+    if (applied.trim() === '') {
+      setSelected(undefined);
+      return;
+    }
+    let live = true;
+    getJson<{ keys: string[] }>(withQuery('/api/select', { q: applied })).then(
+      (r) => live && setSelected(new Set(r.keys)),
+      (e: unknown) => {
+        if (!live) return;
+        setSelected(undefined);
+        setError(e instanceof ApiError ? e : new ApiError(0, String(e)));
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [applied]);
+
+  const byKey = useMemo(() => new Map((assets.data?.assets ?? []).map((a) => [a.key, a])), [assets.data]);
+  if (graph.error) return <ErrorBox error={graph.error} />;
+  if (!graph.data || !assets.data) return <Loading />;
+  const rows = assets.data.assets;
+  const submit = (e: Event) => {
+    e.preventDefault();
+    navigate(withQuery('/assets', { select: text.trim() }), { replace: true });
+  };
+
+  return (
+    <div class="page assets-page">
+      <header class="page-head">
+        <h1>
+          Assets <span class="count">{rows.length}</span>
+        </h1>
+      </header>
+      <form class="selection-box" onSubmit={submit}>
+        <input
+          name="select"
+          type="text"
+          value={text}
+          onInput={(e) => setText((e.target as HTMLInputElement).value)}
+          placeholder="selection, e.g.  openmetadata/trino/*   group:openmetadata and not kind:dbt   +openmetadata/dbt/lineage"
+          aria-label="selection expression"
+          spellcheck={false}
+          autocomplete="off"
+        />
+        <button type="submit">Select</button>
+        {applied && (
+          <button type="button" class="secondary" onClick={() => navigate('/assets', { replace: true })}>
+            Clear
+          </button>
+        )}
+        {selected && (
+          <span class="selection-count">
+            {selected.size} of {rows.length} selected · <Link href={withQuery('/launch', { select: applied })}>launch these</Link>
+          </span>
+        )}
+      </form>
+      <ErrorBox error={error} />
+      <div class="assets-layout">
+        <div class="panel graph-panel">
+          <AssetGraph graph={graph.data} state={(k) => stateOf(byKey.get(k))} highlight={selected} />
+        </div>
+        <div class="panel table-panel">
+          <table class="assets-table">
+            <thead>
+              <tr>
+                <th>Key</th>
+                <th>Group</th>
+                <th>Handler</th>
+                <th>Last run</th>
+                <th>Duration</th>
+                <th class="num">Records</th>
+                <th class="num">Errors</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((a) => {
+                const st = stateOf(a);
+                const { records, errors } = recordsOf(a.last?.metadata);
+                const cls = selected ? (selected.has(a.key) ? 'selected' : 'dimmed') : '';
+                return (
+                  <tr key={a.key} class={cls} data-key={a.key}>
+                    <td>
+                      <Link href={assetPath('/assets', a.key)}>
+                        <KeyText k={a.key} />
+                      </Link>
+                    </td>
+                    <td>{a.group}</td>
+                    <td>{a.handler}</td>
+                    <td>
+                      <Status status={st.status} />{' '}
+                      {a.current?.status === 'running' ? (
+                        <Link href={`/runs/${a.current.run_id}`}>now</Link>
+                      ) : a.last ? (
+                        <Link href={`/runs/${a.last.run_id}`}>
+                          <Time iso={a.last.ended_at} />
+                        </Link>
+                      ) : null}
+                    </td>
+                    <td>{a.last?.duration_ms != null ? formatDuration(a.last.duration_ms) : '-'}</td>
+                    <td class="num">{count(records)}</td>
+                    <td class={`num${errors ? ' bad' : ''}`}>{count(errors)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      </div>
+    </div>
+  );
+}
