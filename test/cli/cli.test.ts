@@ -13,7 +13,7 @@ import { execa } from 'execa';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../support/bundle.js';
+import { PROJECT_ROOT, newestMtime } from '../support/bundle.js';
 
 /** A private copy of bin/ and dist/ (see beforeAll). */
 const COPY = path.join(PROJECT_ROOT, 'node_modules', '.cache', `runner-cli-e2e-${process.pid}`);
@@ -22,14 +22,6 @@ const BAD = path.join(PROJECT_ROOT, 'test/fixtures/bad');
 const GOOD = path.join(PROJECT_ROOT, 'test/fixtures/good');
 let home: string;
 
-function newestMtime(dir: string): number {
-  let max = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    max = Math.max(max, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
-  }
-  return max;
-}
 
 beforeAll(async () => {
   const dist = path.join(PROJECT_ROOT, 'dist', 'cli.js');

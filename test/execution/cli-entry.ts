@@ -6,16 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { bundle, PROJECT_ROOT } from '../support/bundle.js';
+import { bundle, PROJECT_ROOT, newestMtime } from '../support/bundle.js';
 
-function newestMtime(dir: string): number {
-  let max = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    max = Math.max(max, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
-  }
-  return max;
-}
 
 let entry: Promise<string> | undefined;
 

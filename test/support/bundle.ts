@@ -48,3 +48,13 @@ export async function bundle(entry: string, options: { external?: string[] } = {
   }
   return file;
 }
+
+/** The newest modification time of any file below `dir` (to tell whether dist/ is stale). */
+export function newestMtime(dir: string): number {
+  let max = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    max = Math.max(max, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
+  }
+  return max;
+}

@@ -9,19 +9,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { chromium, type Browser } from 'playwright-core';
-import { PROJECT_ROOT } from '../support/bundle.js';
+import { PROJECT_ROOT, newestMtime } from '../support/bundle.js';
 
 /** Debian's Chromium, as `.ci/run` installs it. */
 export const CHROMIUM = '/usr/bin/chromium';
 
-function newestMtime(dir: string): number {
-  let max = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    max = Math.max(max, e.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
-  }
-  return max;
-}
 
 const COPY = path.join(PROJECT_ROOT, 'node_modules', '.cache', `runner-ui-e2e-${process.pid}`);
 
