@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { InputError, formatDiagnostic } from '../diagnostics/diagnostic.js';
 import type { Definitions } from '../definitions/model.js';
 import { Store } from '../storage/store.js';
+import { tuneForDaemon } from './tuning.js';
 import { Scheduler } from '../schedule/scheduler.js';
 import { effectiveStatus, readScheduleStates } from '../schedule/state.js';
 import { scheduleCron, formatInZone } from '../schedule/cron.js';
@@ -84,6 +85,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
   const { runnerHome } = await import('../cli/options.js');
   const home = opts.home ?? runnerHome(defs);
   const store = Store.open(home);
+  tuneForDaemon(store);
   if (store.reaped.length > 0) log.warn(`marked ${store.reaped.length} run(s) of a runner that exited as failed`, { run_ids: store.reaped });
 
   let shuttingDown = false;
