@@ -173,6 +173,10 @@ function unionMessage(e: ErrorObject): string {
 }
 
 function notMessage(e: ErrorObject): string {
+  const ps = e.parentSchema as { description?: string } | undefined;
+  if ((e.schema as { pattern?: string } | undefined)?.pattern && ps?.description && typeof e.data === 'string') {
+    return `\`${e.data}\` is not allowed: ${lowerFirst(ps.description.replace(/^One argument\. /, ''))}`;
+  }
   const req = (e.schema as { required?: string[] } | undefined)?.required;
   if (req && req.length > 1) return `${req.map((n) => `\`${n}\``).join(' and ')} cannot be used together`;
   return 'is not allowed here';

@@ -9,7 +9,7 @@ export interface CommandConfig {
    *
    * @minItems 1
    *
-   * Items: One argument.
+   * Items: One argument. A program's arguments are visible to every user of the machine (`ps`), so an argument may not reference a secret: pass it through `env` instead.
    */
   run: [string, ...string[]];
   /**
