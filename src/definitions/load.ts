@@ -48,11 +48,19 @@ export function loadDefinitionsSync(dirArg: string, opts: LoadOptions = {}): Res
   const ds: Diagnostic[] = [];
   const files: LoadedFile[] = [];
   for (const abs of paths) {
-    const text = readFileSync(abs, 'utf8');
     const rel = path.relative(dir, abs);
-    const file = new SourceFile(display(abs), text);
-    const hash = cache ? createHash('sha1').update(text).digest('hex') : '';
-    const hit = cache?.get(rel, hash);
+    // An unchanged stat stamp (as git's index does) serves a file without reading it; a
+    // changed one falls back to the content hash, so a touched but unchanged file still hits.
+    const stamp = cache ? statStamp(abs) : '';
+    let hit = cache?.byStamp(rel, stamp);
+    let text: string | undefined;
+    let hash = '';
+    if (!hit && cache) {
+      text = readFileSync(abs, 'utf8');
+      hash = createHash('sha1').update(text).digest('hex');
+      hit = cache.get(rel, hash, stamp);
+    }
+    const file = new SourceFile(display(abs), text ?? (() => readFileSync(abs, 'utf8')));
     if (hit) {
       files.push({ file, value: hit.value as PipelineFileValue, items: hit.items });
       continue;
@@ -70,7 +78,7 @@ export function loadDefinitionsSync(dirArg: string, opts: LoadOptions = {}): Res
     const items = itemPositions(file, parsed.value);
     file.release();
     files.push({ file, value: parsed.value as PipelineFileValue, items });
-    cache?.set(rel, hash, parsed.value, items);
+    cache?.set(rel, hash, stamp, parsed.value, items);
   }
   cache?.save();
   if (ds.length > 0) return fail(...sortDiagnostics(ds));
@@ -109,8 +117,24 @@ function defaultCacheDir(projectDir: string): string | false {
 
 // ---- the parse cache ----
 
+/**
+ * A file's identity and version as the file system sees it, or '' for a file modified in
+ * the last few seconds: file times are coarse (a clock tick), so a same-size rewrite
+ * within one tick keeps its stamp; such a "racily clean" file is always hashed (as git does).
+ */
+function statStamp(abs: string): string {
+  const st = statSync(abs, { bigint: true });
+  if (Date.now() - Number(st.mtimeNs / 1_000_000n) < RACY_MS) return '';
+  return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+/** Files changed more recently than this are not trusted by stamp. */
+const RACY_MS = 3_000;
+
 interface CacheEntry {
   hash: string;
+  /** inode, size, mtime and ctime when the file was last read. */
+  stamp?: string;
   value: unknown;
   items: ItemPositions;
 }
@@ -123,7 +147,7 @@ interface CacheFile {
 /** Changes whenever the schemas change, so a cached file is never trusted against a new format. */
 let formatId: string | undefined;
 function cacheFormat(): string {
-  formatId ??= createHash('sha1').update(JSON.stringify([pipelineSchema, HANDLER_SCHEMAS, 1])).digest('hex');
+  formatId ??= createHash('sha1').update(JSON.stringify([pipelineSchema, HANDLER_SCHEMAS, 2])).digest('hex');
   return formatId;
 }
 
@@ -140,13 +164,26 @@ function openCache(dir: string | false) {
   const used = new Set<string>();
   let dirty = false;
   return {
-    get(rel: string, hash: string): CacheEntry | undefined {
+    /** The entry whose stat stamp is unchanged. */
+    byStamp(rel: string, stamp: string): CacheEntry | undefined {
+      const e = data.files[rel];
+      if (!e || !stamp || e.stamp !== stamp) return undefined;
+      used.add(rel);
+      return e;
+    },
+    /** The entry whose content hash matches; its stamp is updated. */
+    get(rel: string, hash: string, stamp: string): CacheEntry | undefined {
       used.add(rel);
       const e = data.files[rel];
-      return e && e.hash === hash ? e : undefined;
+      if (!e || e.hash !== hash) return undefined;
+      if (stamp && e.stamp !== stamp) {
+        e.stamp = stamp;
+        dirty = true;
+      }
+      return e;
     },
-    set(rel: string, hash: string, value: unknown, items: ItemPositions): void {
-      data.files[rel] = { hash, value, items };
+    set(rel: string, hash: string, stamp: string, value: unknown, items: ItemPositions): void {
+      data.files[rel] = { hash, stamp, value, items };
       dirty = true;
     },
     save(): void {

@@ -21,7 +21,22 @@ export class SourceFile {
   private lines?: LineCounter;
 
   /** `display` is the path shown in messages (relative to the working directory). */
-  constructor(readonly display: string, readonly text: string) {}
+  private source: string | (() => string);
+
+  /**
+   * `display` is the path shown in messages (relative to the working directory); `text`
+   * is the content, or a function that reads it (a file served from the cache is read
+   * only if a message needs a position in it).
+   */
+  constructor(readonly display: string, text: string | (() => string)) {
+    this.source = text;
+  }
+
+  /** The file's text (read on first use when it was given as a function). */
+  get text(): string {
+    if (typeof this.source === 'function') this.source = this.source();
+    return this.source;
+  }
 
   /** Parses the file: YAML syntax errors and duplicate keys come back as diagnostics. */
   parse(): ParsedFile {

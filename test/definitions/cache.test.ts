@@ -99,3 +99,24 @@ test('an unreadable or foreign cache file is ignored and replaced', () => {
   fs.writeFileSync(path.join(cacheDir, 'definitions.json'), JSON.stringify({ format: 'other', files: { 'pipeline.yaml': { hash: 'x', value: {}, items: {} } } }));
   expect(load().assets.size).toBe(3);
 });
+
+test('an old, unchanged file is served by its stat stamp; a same-size rewrite is still seen', () => {
+  const file = path.join(dir, 'pipeline.yaml');
+  const old = new Date(Date.now() - 60_000);
+  fs.utimesSync(file, old, old);
+  const first = load();
+  const entry = () => (JSON.parse(fs.readFileSync(path.join(cacheDir, 'definitions.json'), 'utf8')) as { files: Record<string, { stamp?: string }> }).files['pipeline.yaml']!;
+  expect(entry().stamp).toMatch(/^\d+:\d+:\d+:\d+$/);
+  expect([...load().assets.keys()]).toEqual([...first.assets.keys()]);
+
+  // Rewritten now with the same size: its times changed, and a fresh file is never trusted by stamp.
+  const text = fs.readFileSync(file, 'utf8');
+  const key = [...first.graph.sinks(first.assets.keys())][0]!;
+  const renamed = key.slice(0, -1) + (key.endsWith('x') ? 'y' : 'x');
+  fs.writeFileSync(file, text.replace(`key: ${key}`, `key: ${renamed}`));
+  expect(fs.statSync(file).size).toBe(text.length);
+  expect(load().assets.has(renamed)).toBe(true);
+  // A file changed seconds ago is never trusted by stamp (a same-size rewrite within one
+  // clock tick would keep it): it has none, so the next load hashes it again.
+  expect(entry().stamp ?? '').toBe('');
+});
