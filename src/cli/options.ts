@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import path from 'node:path';
 import { InputError } from '../diagnostics/diagnostic.js';
 import type { Definitions } from '../definitions/model.js';
+import type { Store } from '../storage/store.js';
 import type { ResolvedEnvironment } from '../definitions/environment.js';
 
 export interface PipelinesOptions {
@@ -10,6 +11,10 @@ export interface PipelinesOptions {
 }
 export interface EnvOptions {
   env?: string;
+}
+/** Options of a command that can print JSON. */
+export interface JsonOptions extends PipelinesOptions {
+  json?: boolean;
 }
 
 /** `-p, --pipelines DIR` (default `pipelines`). */
@@ -63,4 +68,16 @@ export async function loadWithEnv(opts: PipelinesOptions & EnvOptions): Promise<
   const r = resolveEnvironment(defs, opts.env);
   if (!r.ok) throw new InputError(r.diagnostics);
   return { defs, env: r.value };
+}
+
+/** Loads the definitions, opens the run store under RUNNER_HOME, runs `fn`, closes the store. */
+export async function withStore<T>(opts: PipelinesOptions, fn: (defs: Definitions, store: Store) => T | Promise<T>): Promise<T> {
+  const defs = await loadOrExit(opts);
+  const { Store } = await import('../storage/store.js');
+  const store = Store.open(runnerHome(defs));
+  try {
+    return await fn(defs, store);
+  } finally {
+    store.close();
+  }
 }

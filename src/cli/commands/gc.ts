@@ -1,6 +1,6 @@
 /** `runner gc`: delete runs, events and logs older than the retention setting. */
 import type { Command } from 'commander';
-import { jsonOption, loadOrExit, pipelinesOption, runnerHome, type PipelinesOptions } from '../options.js';
+import { jsonOption, pipelinesOption, withStore, type PipelinesOptions } from '../options.js';
 
 interface GcCliOptions extends PipelinesOptions {
   dryRun?: boolean;
@@ -23,17 +23,13 @@ Examples:
   runner gc`,
   );
   cmd.action(async (opts: GcCliOptions) => {
-    const defs = await loadOrExit(opts);
-    const [{ Store }, { collectGarbage, formatGcResult, formatRetention }] = await Promise.all([import('../../storage/store.js'), import('../../serve/retention.js')]);
-    const store = Store.open(runnerHome(defs));
-    try {
+    const { collectGarbage, formatGcResult, formatRetention } = await import('../../serve/retention.js');
+    await withStore(opts, (defs, store) => {
       const r = collectGarbage({ db: store.db, home: store.home, retentionMs: defs.settings.retention.runsMs, dryRun: opts.dryRun });
       if (opts.json) {
         const doc = { cutoff: r.cutoff, run_ids: r.runIds, steps: r.steps, events: r.events, log_dirs: r.logDirs, log_bytes: r.logBytes, ticks: r.ticks, dry_run: r.dryRun };
         process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
       } else process.stdout.write(formatGcResult(r, formatRetention(defs.settings.retention.runsMs)));
-    } finally {
-      store.close();
-    }
+    });
   });
 }

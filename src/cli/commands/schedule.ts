@@ -1,24 +1,6 @@
 /** `runner schedule list|start|stop|preview|history`: schedules' status, ticks and history. */
 import type { Command } from 'commander';
-import { jsonOption, loadOrExit, pipelinesOption, positiveInt, runnerHome, type PipelinesOptions } from '../options.js';
-import type { Definitions } from '../../definitions/model.js';
-import type { Store } from '../../storage/store.js';
-
-interface JsonOptions extends PipelinesOptions {
-  json?: boolean;
-}
-
-/** Loads the definitions, opens the store, runs `fn`, closes the store. */
-async function withStore<T>(opts: PipelinesOptions, fn: (defs: Definitions, store: Store) => T | Promise<T>): Promise<T> {
-  const defs = await loadOrExit(opts);
-  const { Store } = await import('../../storage/store.js');
-  const store = Store.open(runnerHome(defs));
-  try {
-    return await fn(defs, store);
-  } finally {
-    store.close();
-  }
-}
+import { jsonOption, loadOrExit, pipelinesOption, positiveInt, withStore, type JsonOptions, type PipelinesOptions } from '../options.js';
 
 export function register(program: Command): void {
   const cmd = program.command('schedule').description('show, start and stop schedules (list, start, stop, preview, history)');
