@@ -6,11 +6,12 @@
  * the log files, the stored events, files left on disk, or error messages.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cliEntry, runCli } from '../execution/cli-entry.js';
 import { fakeJwt, pathWithFakeCli, startFakeOpenMetadataServer, type FakeOpenMetadataServer } from '../support/fake-openmetadata/index.js';
+import { copyPipelinesForFakes } from './helpers.js';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -59,24 +60,11 @@ function files(dir: string): string[] {
 beforeAll(async () => {
   server = await startFakeOpenMetadataServer({ jwt: JWT });
   root = mkdtempSync(path.join(tmpdir(), 'om-e2e-'));
-  pipelines = path.join(root, 'pipelines');
   home = path.join(root, 'home');
   tmp = path.join(root, 'tmp');
   record = path.join(root, 'record.jsonl');
   mkdirSync(tmp);
-  cpSync(path.join(ROOT, 'pipelines'), pipelines, { recursive: true });
-  // The dev environment, pointed at the fake server.
-  const platform = path.join(pipelines, 'platform.yaml');
-  const text = readFileSync(platform, 'utf8');
-  expect(text).toContain('openmetadata_url: http://localhost:8585/api');
-  writeFileSync(platform, text.replace('openmetadata_url: http://localhost:8585/api', `openmetadata_url: ${server.url}`));
-  // Retries as written, but without minutes of backoff.
-  for (const f of readdirSync(path.join(pipelines, 'openmetadata'))) {
-    const p = path.join(pipelines, 'openmetadata', f);
-    writeFileSync(p, readFileSync(p, 'utf8').replace(/delay: \d+m\b/g, 'delay: 50ms'));
-  }
-  mkdirSync(path.join(root, 'dbt-target'));
-  for (const f of ['manifest.json', 'catalog.json', 'run_results.json']) writeFileSync(path.join(root, 'dbt-target', f), '{}');
+  pipelines = copyPipelinesForFakes(ROOT, root, server.url);
   await cliEntry();
 }, 120_000);
 

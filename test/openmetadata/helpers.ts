@@ -1,6 +1,8 @@
 /** Shared pieces of the openmetadata handler tests. */
 import type { ResolvedEnvironment } from '../../src/definitions/environment.js';
 import type { AssetDef } from '../../src/definitions/model.js';
+import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 
 /** An environment whose OpenMetadata server is `url`, running the CLI `cli` (or an image). */
 export function env(url = 'http://localhost:8585/api', om: ResolvedEnvironment['openmetadata'] = {}, name = 'dev'): ResolvedEnvironment {
@@ -23,4 +25,25 @@ export function trinoConfig(over: Record<string, unknown> = {}): Record<string, 
     },
     ...over,
   };
+}
+
+/**
+ * A copy of the project's pipelines/ under `root` for end-to-end runs: the dev
+ * environment pointed at `serverUrl`, retries without minutes of backoff, and the dbt
+ * artifacts in `<root>/dbt-target` (set DBT_TARGET_DIR to it). Returns the copy's path.
+ */
+export function copyPipelinesForFakes(projectRoot: string, root: string, serverUrl: string): string {
+  const pipelines = path.join(root, 'pipelines');
+  cpSync(path.join(projectRoot, 'pipelines'), pipelines, { recursive: true });
+  const platform = path.join(pipelines, 'platform.yaml');
+  const text = readFileSync(platform, 'utf8');
+  if (!text.includes('openmetadata_url: http://localhost:8585/api')) throw new Error('pipelines/platform.yaml no longer sets the dev openmetadata_url');
+  writeFileSync(platform, text.replace('openmetadata_url: http://localhost:8585/api', `openmetadata_url: ${serverUrl}`));
+  for (const f of readdirSync(path.join(pipelines, 'openmetadata'))) {
+    const p = path.join(pipelines, 'openmetadata', f);
+    writeFileSync(p, readFileSync(p, 'utf8').replace(/delay: \d+m\b/g, 'delay: 50ms'));
+  }
+  mkdirSync(path.join(root, 'dbt-target'));
+  for (const f of ['manifest.json', 'catalog.json', 'run_results.json']) writeFileSync(path.join(root, 'dbt-target', f), '{}');
+  return pipelines;
 }

@@ -4,11 +4,12 @@
  * and a rejected JWT fails the OpenMetadata steps before any CLI starts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cliEntry, runCli } from '../execution/cli-entry.js';
 import { fakeJwt, pathWithFakeCli, startFakeOpenMetadataServer, type FakeOpenMetadataServer } from '../support/fake-openmetadata/index.js';
+import { copyPipelinesForFakes } from './helpers.js';
 
 const ROOT = path.resolve(__dirname, '../..');
 const JWT = fakeJwt('online');
@@ -38,14 +39,9 @@ function env(extra: Record<string, string> = {}): Record<string, string> {
 beforeAll(async () => {
   server = await startFakeOpenMetadataServer({ jwt: JWT });
   root = mkdtempSync(path.join(tmpdir(), 'om-online-'));
-  pipelines = path.join(root, 'pipelines');
   record = path.join(root, 'record.jsonl');
   mkdirSync(path.join(root, 'tmp'));
-  cpSync(path.join(ROOT, 'pipelines'), pipelines, { recursive: true });
-  const platform = path.join(pipelines, 'platform.yaml');
-  writeFileSync(platform, readFileSync(platform, 'utf8').replace('openmetadata_url: http://localhost:8585/api', `openmetadata_url: ${server.url}`));
-  mkdirSync(path.join(root, 'dbt-target'));
-  for (const f of ['manifest.json', 'catalog.json', 'run_results.json']) writeFileSync(path.join(root, 'dbt-target', f), '{}');
+  pipelines = copyPipelinesForFakes(ROOT, root, server.url);
   await cliEntry();
 }, 120_000);
 
