@@ -105,6 +105,7 @@ export async function launchRun(o: LaunchOptions): Promise<Launched> {
   const hooks = runHooks({ defs, env, store, processEnv: o.processEnv, vault: o.vault, out: o.alertOut, delivery: o.delivery });
   // The store outlives the run (serve shares it; materialize reads it afterwards): closing the run's sinks only flushes it.
   const storeSink: EventSink = { emit: (e) => store.emit(e), close: () => store.flush() };
+  // The store comes first: a step's end is committed before any view shows it.
   const sink = new FanOut([storeSink, ...(o.sinks ?? []), ...hooks.sinks]);
   store.createRun({ id: runId, trigger: o.trigger, env: env.name, selection: planned.selection, job: planned.job, keys: planned.plan.steps.map((s) => s.key), pipelinesDir: defs.dir });
   o.onCreated?.(runId);

@@ -3,11 +3,14 @@
  * step logs as files under `<RUNNER_HOME>/logs/`. It is one consumer of the executor's
  * event stream (an EventSink) and the only place run history is read from.
  *
- * Writes are batched: `emit` queues, and a flush writes the queue in one transaction
- * (on a ~50 ms timer, at `run_finished`, and on close), so a run of 1,000 steps costs a
- * few dozen transactions. What must survive a crash the moment it happens is written at
- * once: a child's pid to the run's process ledger (an append, see ledger.ts), a pool
- * slot in its own transaction.
+ * Progress events are batched: `emit` queues, and a flush writes the queue in one
+ * transaction (on a ~50 ms timer, at `run_finished`, and on close). A step's end (success,
+ * failure, skipped, canceled) is committed before `emit` returns, together with what was
+ * queued before it: the store is the first sink of a run, so no renderer shows a step as
+ * finished before it is recorded, and a SIGKILL at any moment loses no finished step (a
+ * WAL commit is in the OS's page cache when it returns). What else must survive a crash
+ * the moment it happens is written at once too: a child's pid and cgroup to the run's
+ * process ledger (an append, see ledger.ts), a pool slot in its own transaction.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -157,7 +160,10 @@ export class Store implements EventSink {
         // A finished step's log is complete: write it and free its descriptor (runs may have thousands of steps).
         this.logs.finish(this.logPath(e.run_id, e.key));
       }
-      if (e.type === 'run_finished') {
+      if (STEP_ENDS.has(e.type)) {
+        // Durable before any later sink (the live view) sees it.
+        this.commit();
+      } else if (e.type === 'run_finished') {
         this.flush();
         this.logs.closeUnder(runLogDir(this.home, e.run_id));
         this.ledger.finish(e.run_id);
@@ -191,6 +197,11 @@ export class Store implements EventSink {
     }
     this.logs.flush();
     if (this.logs.error) this.report(this.logs.error);
+    this.commit();
+  }
+
+  /** Commits the queued events in one transaction (log lines stay batched). */
+  private commit(): void {
     if (this.pending.length === 0 || !this.conn) return;
     const batch = this.pending;
     this.pending = [];

@@ -160,7 +160,7 @@ describe('Store: events to rows', () => {
 });
 
 describe('Store: batched writes', () => {
-  it('writes queued events in one flush, visible to other connections only then', () => {
+  it('batches progress events into one flush, and commits a step end at once with what came before it', () => {
     const home = tempDir();
     const s = Store.open(home, { flushMs: 60_000 });
     stores.push(s);
@@ -168,18 +168,21 @@ describe('Store: batched writes', () => {
     const m = meta(keys);
     s.createRun(m);
     s.emit(ev('run_started', m.id));
-    for (const key of keys) {
-      s.emit(ev('step_started', m.id, { key, attempt: 1 }));
-      s.emit(ev('step_succeeded', m.id, { key, attempt: 1, data: { exit_code: 0 } }));
-    }
+    for (const key of keys) s.emit(ev('step_started', m.id, { key, attempt: 1 }));
     const reader = new Database(path.join(home, 'runner.db'), { readonly: true });
     try {
-      const count = (): number => (reader.prepare(`SELECT COUNT(*) AS n FROM steps WHERE run_id = ? AND status = 'success'`).get(m.id) as { n: number }).n;
+      const count = (status: string): number => (reader.prepare(`SELECT COUNT(*) AS n FROM steps WHERE run_id = ? AND status = ?`).get(m.id, status) as { n: number }).n;
       const events = (): number => (reader.prepare('SELECT COUNT(*) AS n FROM events WHERE run_id = ?').get(m.id) as { n: number }).n;
-      expect(count()).toBe(0);
+      // Starts are progress: queued, not yet visible to another connection.
+      expect(count('running')).toBe(0);
       expect(events()).toBe(0);
-      s.flush();
-      expect(count()).toBe(1000);
+      s.emit(ev('step_succeeded', m.id, { key: keys[0], attempt: 1, data: { exit_code: 0 } }));
+      // A step end is durable when emit returns, and so is everything queued before it.
+      expect(count('success')).toBe(1);
+      expect(count('running')).toBe(999);
+      expect(events()).toBe(1002);
+      for (const key of keys.slice(1)) s.emit(ev('step_failed', m.id, { key, attempt: 1, message: 'x' }));
+      expect(count('failure')).toBe(999);
       expect(events()).toBe(2001);
     } finally {
       reader.close();
