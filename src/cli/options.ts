@@ -2,6 +2,7 @@
 import { Option, type Command } from 'commander';
 import path from 'node:path';
 import { InputError } from '../diagnostics/diagnostic.js';
+import { checkDuration } from '../util/duration.js';
 import type { Definitions } from '../definitions/model.js';
 import type { Store } from '../storage/store.js';
 import type { ResolvedEnvironment } from '../definitions/environment.js';
@@ -38,11 +39,33 @@ export function choiceOption(flags: string, description: string, choices: string
   return fallback === undefined ? o : o.default(fallback);
 }
 
-/** A positive integer option parser that reports bad values as input errors. */
-export function positiveInt(name: string): (value: string) => number {
+/** The most steps at once: `runner.concurrency`'s maximum in schemas/pipeline.schema.json. */
+export const MAX_CONCURRENCY = 1024;
+
+/**
+ * A parser of a whole-number option from 1 to `max` that reports bad values as input
+ * errors (exit 2); without `max`, any number that is exact in JavaScript.
+ */
+export function positiveInt(name: string, max?: number): (value: string) => number {
   return (value) => {
-    if (!/^[0-9]+$/.test(value) || Number(value) < 1) throw new InputError(`${name} must be a positive whole number, not \`${value}\``);
-    return Number(value);
+    const n = Number(value);
+    const limit = max ?? Number.MAX_SAFE_INTEGER;
+    if (!/^[0-9]+$/.test(value) || n < 1 || n > limit) {
+      throw new InputError(max === undefined ? `${name} must be a positive whole number, not \`${value}\`` : `${name} must be a whole number from 1 to ${max}, not \`${value}\``);
+    }
+    return n;
+  };
+}
+
+/**
+ * A parser of a duration option (`30s`, `2m`; a bare number is seconds) within the bounds
+ * of the file format's durations, reporting bad values as input errors (exit 2).
+ */
+export function durationArg(name: string): (value: string) => number {
+  return (value) => {
+    const r = checkDuration(/^[0-9]+$/.test(value) ? `${value}s` : value);
+    if (!r.ok) throw new InputError(`${name}: ${r.reason}`);
+    return r.ms;
   };
 }
 

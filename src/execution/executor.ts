@@ -18,6 +18,7 @@ import { formatDuration } from '../util/duration.js';
 import { hasAttemptLeft, retryDelayMs } from './retry.js';
 import { registerGroup, unregisterGroup } from './process-tree.js';
 import { isoNow } from './clock.js';
+import { setLongTimeout, type LongTimer } from '../util/timers.js';
 import { MemoryPoolSlots, type PoolSlots, type ProcessRecorder } from './pools.js';
 import { preflight } from './preflight.js';
 
@@ -85,7 +86,7 @@ interface StepRun extends StepOutcome {
   /** Upstream steps not yet succeeded. */
   waitingOn: number;
   controller?: AbortController;
-  backoff?: NodeJS.Timeout;
+  backoff?: LongTimer;
   poolHeld: boolean;
 }
 
@@ -199,7 +200,7 @@ class Execution {
     const ac = new AbortController();
     s.controller = ac;
     let timedOut = false;
-    const timer = asset.timeoutMs !== undefined ? setTimeout(() => ((timedOut = true), ac.abort('timeout')), asset.timeoutMs) : undefined;
+    const timer = asset.timeoutMs !== undefined ? setLongTimeout(() => ((timedOut = true), ac.abort('timeout')), asset.timeoutMs) : undefined;
     let result: StepResult;
     try {
       const handler = this.o.handler(asset.handler);
@@ -210,7 +211,7 @@ class Execution {
     } catch (err) {
       result = { ok: false, error: err instanceof Error ? err.message : String(err) };
     } finally {
-      clearTimeout(timer);
+      timer?.clear();
       s.controller = undefined;
     }
     if (ac.signal.aborted && !timedOut) return { ...result, ok: false, canceled: true };
@@ -299,7 +300,7 @@ class Execution {
       s.error = error;
       s.phase = 'backoff';
       this.emit({ type: 'retry_scheduled', key: s.key, attempt: s.attempts, message: error ?? 'failed', data: { delay_ms: delay, next_attempt: s.attempts + 1, exit_code: r.exitCode ?? null } });
-      s.backoff = setTimeout(() => {
+      s.backoff = setLongTimeout(() => {
         s.backoff = undefined;
         this.makeReady(s);
         this.pump();
@@ -337,7 +338,7 @@ class Execution {
   /** Ends a step that is not running (waiting, ready or waiting for a retry). */
   private dequeue(s: StepRun, status: StepStatus, message: string): void {
     if (s.phase === 'ready') this.ready.splice(this.ready.indexOf(s), 1);
-    if (s.backoff) clearTimeout(s.backoff);
+    s.backoff?.clear();
     s.backoff = undefined;
     this.finish(s, status, message);
   }

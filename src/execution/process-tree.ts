@@ -5,7 +5,7 @@
  * one registry so a second Ctrl-C can kill them all at once.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { parseDuration } from '../util/duration.js';
+import { MAX_DURATION_MS, parseDuration } from '../util/duration.js';
 
 /** Process groups (their leaders' pids) started by this runner and not yet gone. */
 const live = new Set<number>();
@@ -17,7 +17,7 @@ export const DEFAULT_KILL_GRACE_MS = 5_000;
 export function killGraceMs(env: Record<string, string | undefined> = process.env): number {
   const v = env.RUNNER_KILL_GRACE;
   const ms = v ? parseDuration(v) : undefined;
-  return ms ?? DEFAULT_KILL_GRACE_MS;
+  return ms === undefined ? DEFAULT_KILL_GRACE_MS : Math.min(ms, MAX_DURATION_MS);
 }
 
 /** Registers a process group started by this runner. */

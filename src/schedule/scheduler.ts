@@ -14,6 +14,7 @@ import type { Definitions, RunStatus, ScheduleDef, ScheduleStatus } from '../def
 import type { Logger } from '../serve/log.js';
 import { scheduleCron, formatInZone } from './cron.js';
 import { dueTicks, initialCursor } from './due.js';
+import { setLongTimeout, type LongTimer } from '../util/timers.js';
 import {
   type TickClaim,
   type TickOutcome,
@@ -315,10 +316,10 @@ export class Scheduler {
     const runs = this.activeRuns();
     if (runs.length === 0) return { finished: 0, canceled: 0 };
     this.opts.log.info(`waiting up to ${Math.round(graceMs / 1000)}s for ${runs.length} run(s) to finish`, { run_ids: runs.map((r) => r.runId) });
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    let timer: LongTimer | undefined;
+    const graceOver = new Promise<void>((resolve) => (timer = setLongTimeout(resolve, graceMs)));
     await Promise.race([Promise.all(runs.map((r) => r.done)), graceOver]);
-    clearTimeout(timer);
+    timer?.clear();
     const left = this.activeRuns();
     for (const r of left) {
       this.opts.log.warn('grace period over: canceling run', { schedule: r.schedule, run_id: r.runId });

@@ -14,6 +14,7 @@ import path from 'node:path';
 import nodeVault from 'node-vault';
 import type { VaultSettingsDef } from '../definitions/model.js';
 import { parseDuration } from '../util/duration.js';
+import { timerMs } from '../util/timers.js';
 
 /** Where a secret lives in Vault's KV store. */
 export interface VaultRef {
@@ -74,7 +75,8 @@ export class VaultSession {
     this.auth = settings.auth ?? { method: 'token' };
     this.timeoutMs = opts.timeoutMs ?? (settings.timeout ? parseDuration(settings.timeout) : undefined) ?? DEFAULT_VAULT_TIMEOUT_MS;
     this.now = opts.now ?? Date.now;
-    const requestOptions: Record<string, unknown> = { timeout: this.timeoutMs };
+    // One Node timer: a longer timeout would fire at once.
+    const requestOptions: Record<string, unknown> = { timeout: timerMs(this.timeoutMs) };
     const caFile = this.env.VAULT_CACERT;
     if (caFile) {
       try {

@@ -25,6 +25,7 @@ import { createLauncher } from './launcher.js';
 import { collectGarbage, formatGcResult, formatRetention } from './retention.js';
 import { forgetStaleServes, heartbeat, unregisterServe, type ServeIdentity } from './presence.js';
 import { formatDuration } from '../util/duration.js';
+import { setLongTimeout, type LongTimer } from '../util/timers.js';
 import type { Launcher } from '../schedule/scheduler.js';
 
 /** Options of `runner serve`. */
@@ -219,12 +220,12 @@ export async function serve(opts: ServeOptions): Promise<number> {
       clearTimeout(retentionFirst);
       clearInterval(retentionDaily);
       // Canceled runs end once their children are terminated; should one hang, kill every child group.
-      let hard: NodeJS.Timeout | undefined;
+      let hard: LongTimer | undefined;
       const drained = await Promise.race([
         Promise.all([scheduler.drain(opts.graceMs), ...shutdownHooks.map((h) => h(opts.graceMs).catch(() => undefined))]).then(([d]) => d),
-        new Promise<undefined>((r) => (hard = setTimeout(() => r(undefined), opts.graceMs + HARD_STOP_MS))),
+        new Promise<undefined>((r) => (hard = setLongTimeout(() => r(undefined), opts.graceMs + HARD_STOP_MS))),
       ]);
-      clearTimeout(hard);
+      hard?.clear();
       if (!drained) {
         log.error('runs did not end after being canceled: killing their processes');
         const { killAllNow } = await import('../execution/process-tree.js');

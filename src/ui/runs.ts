@@ -14,6 +14,7 @@ import { launchRun, planRun } from '../execution/launch.js';
 import { vaultSessionFor } from '../secrets/index.js';
 import type { Store } from '../storage/store.js';
 import type { Logger } from '../serve/log.js';
+import { setLongTimeout, type LongTimer } from '../util/timers.js';
 
 /** What to run: a selection expression or a job's name. */
 export interface LaunchRequest {
@@ -142,10 +143,10 @@ export class ManualRuns {
     this.closing = true;
     const runs = [...this.active.values()];
     if (runs.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const over = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    let timer: LongTimer | undefined;
+    const over = new Promise<void>((resolve) => (timer = setLongTimeout(resolve, graceMs)));
     await Promise.race([Promise.all(runs.map((r) => r.done)), over]);
-    clearTimeout(timer);
+    timer?.clear();
     const left = [...this.active.values()];
     for (const r of left) r.controller.abort(new Error('runner serve is shutting down'));
     await Promise.all(left.map((r) => r.done));

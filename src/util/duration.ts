@@ -1,7 +1,24 @@
-/** Durations as the pipeline files write them: `<number><ms|s|m|h|d>`. */
+/** Durations as the pipeline files write them: `<number><ms|s|m|h|d>`, at most {@link MAX_DURATION}. */
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d)$/;
+
+/** The longest duration the file format and the CLI take (schemas/pipeline.schema.json says so too). */
+export const MAX_DURATION = '3650d';
+
+/** {@link MAX_DURATION} in milliseconds (ten years of 365 days). */
+export const MAX_DURATION_MS = 3650 * UNIT_MS.d!;
+
+/**
+ * Milliseconds of a duration that is well formed and at most {@link MAX_DURATION}, else
+ * the reason it is not (for a message that names where it came from).
+ */
+export function checkDuration(text: string): { ok: true; ms: number } | { ok: false; reason: string } {
+  const ms = parseDuration(text);
+  if (ms === undefined) return { ok: false, reason: `\`${text}\` is not a duration (a number and a unit: ms, s, m, h or d, e.g. 30s)` };
+  if (ms > MAX_DURATION_MS) return { ok: false, reason: `\`${text}\` is longer than the longest duration the runner takes, ${MAX_DURATION}` };
+  return { ok: true, ms };
+}
 
 /** Milliseconds of a duration such as `30s`, or undefined when it is not one. */
 export function parseDuration(text: string): number | undefined {

@@ -1,6 +1,6 @@
 /** `runner materialize`: runs a selection (or a job) of assets, records the run, shows it live. */
 import type { Command } from 'commander';
-import { choiceOption, envOption, pipelinesOption, positiveInt, type EnvOptions, type PipelinesOptions } from '../options.js';
+import { MAX_CONCURRENCY, choiceOption, envOption, pipelinesOption, positiveInt, type EnvOptions, type PipelinesOptions } from '../options.js';
 
 /** The options of `runner materialize`. */
 export interface MaterializeOptions extends PipelinesOptions, EnvOptions {
@@ -18,7 +18,7 @@ export function register(program: Command): void {
   cmd.option('-j, --job <name>', 'run the assets of this job');
   pipelinesOption(cmd);
   envOption(cmd);
-  cmd.option('-c, --concurrency <n>', 'steps at once (default runner.concurrency of the pipeline files, else 4)', positiveInt('--concurrency'));
+  cmd.option('-c, --concurrency <n>', `steps at once, 1 to ${MAX_CONCURRENCY} (default runner.concurrency of the pipeline files, else 4)`, positiveInt('--concurrency', MAX_CONCURRENCY));
   cmd.option('--fail-fast', 'start no new step after the first failure');
   cmd.option('--dry-run', 'print the plan and what each step would run (secrets as ***); run and record nothing');
   cmd.addOption(choiceOption('-o, --output <mode>', 'tty (live tasks; the default on a terminal), plain (timestamped lines) or json (one event per line)', ['tty', 'plain', 'json']));

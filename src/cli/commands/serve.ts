@@ -1,8 +1,7 @@
 /** `runner serve`: the scheduler daemon, with /healthz, /readyz and /metrics. */
 import type { Command } from 'commander';
 import { InputError } from '../../diagnostics/diagnostic.js';
-import { choiceOption, envOption, pipelinesOption, type EnvOptions, type PipelinesOptions } from '../options.js';
-import { parseDuration } from '../../util/duration.js';
+import { choiceOption, durationArg, envOption, pipelinesOption, type EnvOptions, type PipelinesOptions } from '../options.js';
 
 interface ServeCliOptions extends PipelinesOptions, EnvOptions {
   host: string;
@@ -17,13 +16,6 @@ function port(value: string): number {
   return Number(value);
 }
 
-function grace(value: string): number {
-  // A bare number is seconds.
-  const ms = /^[0-9]+$/.test(value) ? Number(value) * 1000 : parseDuration(value);
-  if (ms === undefined) throw new InputError(`--grace must be a duration such as 30s or 2m, not \`${value}\``);
-  return ms;
-}
-
 export function register(program: Command): void {
   const cmd = program.command('serve').description('run the scheduler daemon: tick running schedules, start their runs, serve /healthz, /readyz and /metrics');
   pipelinesOption(cmd);
@@ -31,7 +23,7 @@ export function register(program: Command): void {
   cmd.option('--host <address>', 'the address to listen on (loopback by default; 0.0.0.0 for every interface)', '127.0.0.1');
   cmd.option('--port <n>', 'the HTTP port (0: any free port)', port, 3070);
   cmd.addOption(choiceOption('--log-format <format>', 'human lines or JSON lines (for log collectors)', ['human', 'json'], 'human'));
-  cmd.option('--grace <duration>', 'on SIGTERM/SIGINT, how long running runs may take to finish before they are canceled', grace, 30_000);
+  cmd.option('--grace <duration>', 'on SIGTERM/SIGINT, how long running runs may take to finish before they are canceled (a bare number is seconds)', durationArg('--grace'), 30_000);
   cmd.option('--token <token>', 'the web UI access token, required off loopback (prefer RUNNER_UI_TOKEN: argv is visible to other users)');
   cmd.addHelpText(
     'after',
