@@ -119,6 +119,7 @@ export function buildDefinitions(dir: string, projectDir: string, files: LoadedF
         retry: a.retry ? retryPolicy(a.retry) : undefined,
         timeoutMs: a.timeout ? parseDuration(a.timeout) : undefined,
         pool: a.pool,
+        ...(a.inherit_env ? { inheritEnv: a.inherit_env } : {}),
         pos,
         configPath: ['assets', index, 'config'],
       });
@@ -197,7 +198,8 @@ export function buildDefinitions(dir: string, projectDir: string, files: LoadedF
       const e = raw as Omit<EnvironmentDef, 'name' | 'pos' | 'vars'> & { vars?: Record<string, string | number | boolean> };
       const vars: Record<string, string> = {};
       for (const [k, v] of Object.entries(e.vars ?? {})) vars[k] = String(v);
-      environments.set(name, { name, description: e.description, vars, vault: e.vault, openmetadata: e.openmetadata, pos });
+      const inherit = (raw as { inherit_env?: string[] }).inherit_env;
+      environments.set(name, { name, description: e.description, vars, vault: e.vault, openmetadata: e.openmetadata, ...(inherit ? { inheritEnv: inherit } : {}), pos });
       origins.environments.set(name, { file: f.file });
     }
   }

@@ -16,6 +16,8 @@ export interface ResolvedEnvironment {
   /** Why `vault` could not be resolved (an unset `${env:VAULT_ADDR}`): reported when Vault is needed. */
   vaultError?: string;
   openmetadata: OpenMetadataSettingsDef;
+  /** The environment's `inherit_env`: variables every step inherits besides the minimal set. */
+  inheritEnv?: string[];
 }
 
 /** Where the environment name came from, for messages. */
@@ -64,5 +66,5 @@ export function resolveEnvironmentDef(def: EnvironmentDef, processEnv: Record<st
   if (om.errors.length > 0) {
     return fail(...om.errors.map((e) => ({ pos: def.pos, message: `environment \`${def.name}\`: ${e.path.join('.')}: ${e.message}` })));
   }
-  return ok({ name: def.name, vars: vars.value, vault: vaultError ? undefined : vault?.value, vaultError, openmetadata: om.value });
+  return ok({ name: def.name, vars: vars.value, vault: vaultError ? undefined : vault?.value, vaultError, openmetadata: om.value, ...(def.inheritEnv ? { inheritEnv: def.inheritEnv } : {}) });
 }

@@ -33,6 +33,8 @@ export interface AssetDef {
   retry?: RetryPolicy;
   timeoutMs?: number;
   pool?: string;
+  /** Variables of the runner's environment its steps inherit besides the minimal set (`inherit_env`). */
+  inheritEnv?: string[];
   pos: Position;
   /** The position of `config` in its file (handler config errors point inside it). */
   configPath: Array<string | number>;
@@ -76,6 +78,8 @@ export interface EnvironmentDef {
   vars: Record<string, string>;
   vault?: VaultSettingsDef;
   openmetadata?: OpenMetadataSettingsDef;
+  /** Variables of the runner's environment every step inherits besides the minimal set (`inherit_env`). */
+  inheritEnv?: string[];
   pos: Position;
 }
 

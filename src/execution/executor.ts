@@ -16,7 +16,8 @@ import { configScope } from './plan.js';
 import { secretsIn, substituteDeep } from '../definitions/interpolate.js';
 import { formatDuration } from '../util/duration.js';
 import { hasAttemptLeft, retryDelayMs } from './retry.js';
-import { registerGroup, unregisterGroup } from './process-tree.js';
+import { StepContainment } from './containment/step.js';
+import { deniedFor, stepEnvironment, type EnvPolicy } from './step-env.js';
 import { isoNow } from './clock.js';
 import { setLongTimeout, type LongTimer } from '../util/timers.js';
 import { MemoryPoolSlots, type PoolSlots, type ProcessRecorder } from './pools.js';
@@ -54,6 +55,10 @@ export interface ExecutorOptions {
   random?: () => number;
   /** Run the handlers' preflight checks first (default true); steps whose checks fail fail without running. */
   preflight?: boolean;
+  /** The runner's credentials and the secrets' variables, kept out of steps' environments (see step-env.ts). */
+  envPolicy?: EnvPolicy;
+  /** Give steps a cgroup where one can be made (default true; the mark is always used). */
+  cgroups?: boolean;
 }
 
 /** How one step ended. */
@@ -205,9 +210,9 @@ class Execution {
     try {
       const handler = this.o.handler(asset.handler);
       if (!handler) throw new Error(`unknown handler \`${asset.handler}\``);
-      const { config, secrets } = await this.config(s, handler, ac.signal);
+      const { config, secrets, named } = await this.config(s, handler, ac.signal);
       if (ac.signal.aborted) result = { ok: false };
-      else result = await handler.run({ ...this.context(s, config, ac.signal), ...(secrets ? { secrets } : {}) });
+      else result = await handler.run({ ...this.context(s, handler, config, named, ac.signal), ...(secrets ? { secrets } : {}) });
     } catch (err) {
       result = { ok: false, error: err instanceof Error ? err.message : String(err) };
     } finally {
@@ -227,7 +232,7 @@ class Execution {
    * of the secrets the handler declares outside its config (`secretRefs`, e.g. the
    * OpenMetadata JWT). A secret that cannot be resolved fails the step before `run`.
    */
-  private async config(s: StepRun, handler: Handler<any>, signal: AbortSignal): Promise<{ config: unknown; secrets?: Record<string, string> }> {
+  private async config(s: StepRun, handler: Handler<any>, signal: AbortSignal): Promise<{ config: unknown; named: Set<string>; secrets?: Record<string, string> }> {
     const raw = s.step.asset.config;
     const names = secretsIn(raw);
     const declared = [...secretsIn(handler.secretRefs?.(s.step.asset, this.o.env) ?? [])];
@@ -237,21 +242,27 @@ class Execution {
     const scope = configScope(this.o.env, this.o.processEnv ?? process.env, (name) => values[name]);
     const r = substituteDeep(raw, scope);
     if (r.errors.length > 0) throw new Error(r.errors.map((e) => `config.${e.path.join('.')}: ${e.message}`).join('; '));
-    if (declared.length === 0) return { config: r.value };
+    if (declared.length === 0) return { config: r.value, named: names };
     const secrets: Record<string, string> = {};
     for (const n of declared) {
       const v = values[n];
       if (v === undefined) throw new Error(`secret \`${n}\` could not be resolved`);
       secrets[n] = v;
     }
-    return { config: r.value, secrets };
+    return { config: r.value, named: names, secrets };
   }
 
-  private context(s: StepRun, config: unknown, signal: AbortSignal) {
+  private context(s: StepRun, handler: Handler<any>, config: unknown, named: Set<string>, signal: AbortSignal) {
     const { runId, processes, sink } = this.o;
     const key = s.key;
     const attempt = s.attempts;
     const mask = this.mask;
+    const { asset } = s.step;
+    const stepEnv = stepEnvironment({
+      processEnv: this.o.processEnv ?? process.env,
+      inherit: [...(asset.inheritEnv ?? []), ...(this.o.env.inheritEnv ?? []), ...(handler.inheritEnv ?? [])],
+      denied: deniedFor(this.o.envPolicy, named),
+    });
     return {
       asset: s.step.asset,
       config,
@@ -267,14 +278,8 @@ class Execution {
         if (partial) e.partial = true;
         sink.emit(e);
       },
-      trackProcess: (pid: number) => {
-        registerGroup(pid);
-        processes?.recordProcess(runId, key, pid);
-      },
-      untrackProcess: (pid: number) => {
-        unregisterGroup(pid);
-        processes?.forgetProcess(runId, key, pid);
-      },
+      contain: new StepContainment({ runId, key, attempt, recorder: processes, cgroups: this.o.cgroups }),
+      stepEnv,
     };
   }
 

@@ -21,6 +21,7 @@ import type { EventSink } from './events.js';
 import { execute, type RunOutcome } from './executor.js';
 import { buildPlan, validatePlan, type Plan } from './plan.js';
 import { FanOut } from './sinks.js';
+import { envPolicy } from './step-env.js';
 
 /** What to run: a job, or a selection expression. */
 export type RunTarget = { job: string } | { select: string };
@@ -125,6 +126,7 @@ export async function launchRun(o: LaunchOptions): Promise<Launched> {
     mask: hooks.mask,
     resolveSecrets: hooks.resolveSecrets,
     processEnv: o.processEnv,
+    envPolicy: envPolicy(defs),
   });
   await sink.close();
   store.flush();

@@ -11,10 +11,14 @@ export interface PoolSlots {
   releasePoolSlot(pool: string, runId: string, key: string): void;
 }
 
-/** Records the process groups of running steps (their leaders' pids). */
+/** Records the process groups of running steps (their leaders' pids) and their cgroups. */
 export interface ProcessRecorder {
   recordProcess(runId: string, key: string, pid: number): void;
   forgetProcess(runId: string, key: string, pid: number): void;
+  /** Records a step's cgroup directory, before it is made. */
+  recordCgroup?(runId: string, key: string, dir: string): void;
+  /** Forgets a cgroup once it is removed. */
+  forgetCgroup?(runId: string, key: string, dir: string): void;
 }
 
 /** Pool slots held in memory: enough within one process. */

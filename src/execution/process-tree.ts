@@ -1,14 +1,34 @@
 /**
- * Process trees of steps. Every child a handler starts runs in its own process group
- * (execa `detached: true`), so the whole tree of a step can be signalled at once: SIGTERM
- * to the group, SIGKILL after a grace period. The groups alive in this runner are kept in
- * one registry so a second Ctrl-C can kill them all at once.
+ * Process groups and the registry of live steps. Every child a handler starts runs in its
+ * own process group (execa `detached: true`) and carries its step's mark (see
+ * containment/): SIGTERM to all of it, SIGKILL after a grace period. The steps alive in
+ * this runner are kept in one registry so a second Ctrl-C can kill them all at once.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { MAX_DURATION_MS, parseDuration } from '../util/duration.js';
 
+/** What the registry needs of a step's containment (containment/step.ts). */
+export interface Killable {
+  /** The leader of the step's main process group. */
+  readonly group: number | undefined;
+  /** SIGKILLs every process of the step, without waiting. */
+  killNow(): void;
+}
+
 /** Process groups (their leaders' pids) started by this runner and not yet gone. */
 const live = new Set<number>();
+/** Steps of this runner with processes that may be alive. */
+const steps = new Set<Killable>();
+
+/** Registers a step's containment once its first process started. */
+export function registerContainment(k: Killable): void {
+  steps.add(k);
+}
+
+/** Forgets a step's containment once nothing of it is left. */
+export function unregisterContainment(k: Killable): void {
+  steps.delete(k);
+}
 
 /** Default wait between SIGTERM and SIGKILL; `RUNNER_KILL_GRACE` (a duration) overrides it. */
 export const DEFAULT_KILL_GRACE_MS = 5_000;
@@ -30,9 +50,11 @@ export function unregisterGroup(pgid: number): void {
   live.delete(pgid);
 }
 
-/** The process groups this runner may still have alive. */
+/** The process groups this runner may still have alive (of registered groups and steps). */
 export function liveGroups(): number[] {
-  return [...live];
+  const out = new Set(live);
+  for (const k of steps) if (k.group !== undefined) out.add(k.group);
+  return [...out];
 }
 
 /** Sends a signal to a whole process group; false when the group no longer exists. */
@@ -130,7 +152,8 @@ export async function terminateGroup(pgid: number, graceMs = killGraceMs()): Pro
   live.delete(pgid);
 }
 
-/** SIGKILLs every group this runner started (a second Ctrl-C): nothing waits. */
+/** SIGKILLs every group and every step's processes this runner started (a second Ctrl-C): nothing waits. */
 export function killAllNow(): void {
   for (const pgid of live) signalGroup(pgid, 'SIGKILL');
+  for (const k of steps) k.killNow();
 }

@@ -5,6 +5,7 @@
  */
 import type { AssetDef } from '../definitions/model.js';
 import type { ResolvedEnvironment } from '../definitions/environment.js';
+import type { StepContainment } from '../execution/containment/step.js';
 
 /** What a step will run, shown by `runner render` and `materialize --dry-run`. Secrets appear as `***`. */
 export interface Rendered {
@@ -60,9 +61,18 @@ export interface RunContext<C> {
    * the executor, known to `mask`); absent when the handler declares none.
    */
   secrets?: Record<string, string>;
-  /** Records a child process group so a later runner can reap it if this one dies. */
-  trackProcess: (pid: number) => void;
-  untrackProcess: (pid: number) => void;
+  /**
+   * The attempt's process containment (its mark, cgroup and ledger entries): start every
+   * process with `runStepProcess` (execution/step-process.ts), which ends all of them.
+   */
+  contain: StepContainment;
+  /**
+   * The environment a step's processes start from: the minimal set (PATH, HOME, locale,
+   * TZ, proxies) and what `inherit_env` allows, never the runner's credentials or the
+   * variables behind secrets the step does not name. The handler adds what its asset
+   * declares (the `command` handler's `env:`).
+   */
+  stepEnv: Record<string, string>;
 }
 
 /** What a finished step reports. */
@@ -105,6 +115,12 @@ export interface Handler<C = Record<string, unknown>> {
   secretRefs?(asset: AssetDef, env: ResolvedEnvironment): unknown[];
   /** Checks before a run (once per run) and in `runner check --online`. */
   preflight?(ctx: PreflightContext<C>): Promise<CheckResult[]>;
+  /**
+   * Variables of the runner's environment the handler's program needs besides the
+   * minimal set (names, or prefixes ending in `*`), like an `inherit_env` of every asset
+   * of the handler. The runner's credentials and unnamed secrets' variables never pass.
+   */
+  inheritEnv?: readonly string[];
   /** Removes what a killed runner left behind (temporary files); called when materialize or serve starts. */
   recover?(): void;
 }

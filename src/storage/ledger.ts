@@ -1,7 +1,8 @@
 /**
  * The process ledger: which child processes a run has alive, so a later runner can reap
  * them if this one dies. One append-only file per run, `<home>/procs/<run-id>.pids`, with
- * lines `+ <pid> <start-time> <key>` and `- <pid> <key>`. A line is one write(2) of an
+ * lines `+ <pid> <start-time> <key>` and `- <pid> <key>`, and for step cgroups
+ * `c <dir>` (written before the cgroup is made) and `u <dir>` (once it is removed). A line is one write(2) of an
  * O_APPEND file: on disk (in the kernel's page cache) the moment it returns, so a runner
  * SIGKILLed right after a spawn still leaves the child recorded, at a few microseconds
  * per spawn instead of a database commit.
@@ -46,6 +47,22 @@ export function readLedger(home: string, runId: string): LedgerEntry[] {
   return [...live.values()];
 }
 
+/** The step cgroups a run's ledger says may still exist: recorded and not removed. */
+export function readLedgerCgroups(home: string, runId: string): string[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(ledgerPath(home, runId), 'utf8');
+  } catch {
+    return [];
+  }
+  const dirs = new Set<string>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('c /')) dirs.add(line.slice(2));
+    else if (line.startsWith('u /')) dirs.delete(line.slice(2));
+  }
+  return [...dirs];
+}
+
 /** Deletes a run's ledger (the run finished or was reaped). */
 export function removeLedger(home: string, runId: string): void {
   fs.rmSync(ledgerPath(home, runId), { force: true });
@@ -66,6 +83,16 @@ export class Ledger {
   /** Records that a child process ended. */
   forget(runId: string, key: string, pid: number): void {
     this.append(runId, `- ${pid} ${key}\n`);
+  }
+
+  /** Records a step's cgroup, before it is made. */
+  recordCgroup(runId: string, dir: string): void {
+    this.append(runId, `c ${dir}\n`);
+  }
+
+  /** Records that a step's cgroup was removed. */
+  forgetCgroup(runId: string, dir: string): void {
+    this.append(runId, `u ${dir}\n`);
   }
 
   /** Closes and deletes a finished run's ledger. */

@@ -2,9 +2,11 @@
  * The reaper: runs whose runner died. Every `Store.open` (so every runner command) looks
  * at runs still `queued`/`started`; one whose owner is gone is marked `failure` ("the
  * runner exited"), its running steps `failure`, its pending steps `canceled`, its pool
- * slots freed, and the child processes it recorded are terminated, but only a child whose
- * pid is alive with the start time recorded for it: a pid reused by another program is
- * never signalled.
+ * slots freed, and its child processes are terminated: those it recorded, but only a child
+ * whose pid is alive with the start time recorded for it (a pid reused by another program
+ * is never signalled), every process in the step cgroups its ledger names, and every
+ * process carrying the run's mark (`RUNNER_STEP=<run-id>/...`, see
+ * execution/containment/marks.ts), also one it died too soon to record.
  *
  * Who owns a run: the pid, start time and pid namespace ("machine") of the process that
  * created it. On the same machine the pid tells; a run owned elsewhere (another container
@@ -15,7 +17,8 @@ import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { RunRow } from './records.js';
 import { type KillTarget, isRunning, machineId, procInfo, terminate } from './proc.js';
-import { type LedgerEntry, readLedger, removeLedger } from './ledger.js';
+import { type LedgerEntry, readLedger, readLedgerCgroups, removeLedger } from './ledger.js';
+import { clearCgroups, runProcesses } from '../execution/containment/reap.js';
 
 /** The reason written on reaped runs and their running steps. */
 export const RUNNER_EXITED = 'the runner exited';
@@ -104,7 +107,16 @@ export function reapRun(db: Database, home: string, row: OwnerRow, graceMs: numb
     .immediate();
   if (!marked) return false;
   // Another machine's pids mean nothing here: never signal them.
-  if (row.owner_machine === machineId()) terminate(verifiedTargets(readLedger(home, row.id)), graceMs);
+  if (row.owner_machine === machineId()) {
+    const targets = verifiedTargets(readLedger(home, row.id));
+    const cgroups = readLedgerCgroups(home, row.id);
+    // Also what left the recorded groups (setsid, double fork) or was never recorded: in the run's cgroups, or marked with its id.
+    const since = row.owner_start !== null && /^[0-9]+$/.test(row.owner_start) ? Number(row.owner_start) : undefined;
+    const known = new Set(targets.map((t) => t.pid));
+    for (const pid of runProcesses(row.id, cgroups, since)) if (!known.has(pid)) targets.push({ pid, group: false });
+    terminate(targets, graceMs);
+    clearCgroups(cgroups);
+  }
   removeLedger(home, row.id);
   return true;
 }

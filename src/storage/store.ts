@@ -261,6 +261,24 @@ export class Store implements EventSink {
     }
   }
 
+  /** Records a step's cgroup before it is made (the ledger, at once), so a later runner can empty and remove it. */
+  recordCgroup(runId: string, _key: string, dir: string): void {
+    try {
+      this.ledger.recordCgroup(runId, dir);
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  /** Forgets a step's cgroup once it is removed. */
+  forgetCgroup(runId: string, _key: string, dir: string): void {
+    try {
+      this.ledger.forgetCgroup(runId, dir);
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
   /** The run with this id or unique id prefix; undefined when none or several match (see `findRun`). */
   getRun(idOrPrefix: string): RunRecord | undefined {
     const r = this.findRun(idOrPrefix);

@@ -107,7 +107,7 @@ describe('runner materialize (built CLI)', () => {
       [['--select', 'a', '--job', 'all'], /either --select or --job/],
       [[], /--select EXPR or --job NAME/],
       [['--select', 'b'], /RUNNER_TEST_NOT_SET_ANYWHERE is not set/],
-      [['--select', 'a', '--concurrency', '0'], /positive whole number/],
+      [['--select', 'a', '--concurrency', '0'], /--concurrency must be a whole number from 1 to 1024, not `0`/],
       [['--select', 'a', '--output', 'fancy'], /Allowed choices are tty, plain, json/],
     ];
     for (const [args, message] of cases) {

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, readdirSync } 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunContext, StepResult } from '../../src/handlers/handler.js';
+import { StepContainment } from '../../src/execution/containment/step.js';
 import type { OpenMetadataConfig } from '../../src/handlers/openmetadata/types.js';
 import { openmetadataHandler } from '../../src/handlers/openmetadata/index.js';
 import { pidAlive } from '../../src/execution/process-tree.js';
@@ -40,6 +41,8 @@ async function run(config: Record<string, unknown>, o: { secrets?: Record<string
   const lines: string[] = [];
   const tracked: number[] = [];
   const untracked: number[] = [];
+  const recorder = { recordProcess: (_r: string, _k: string, p: number) => tracked.push(p), forgetProcess: (_r: string, _k: string, p: number) => untracked.push(p) };
+  const contain = new StepContainment({ runId: '3f1c2a9e-0000-4000-8000-000000000001', key: 'openmetadata/trino/metadata', attempt: 1, recorder });
   const ctx: RunContext<OpenMetadataConfig> = {
     asset: asset('openmetadata/trino/metadata', config),
     config: config as unknown as OpenMetadataConfig,
@@ -53,8 +56,8 @@ async function run(config: Record<string, unknown>, o: { secrets?: Record<string
       o.onLine?.(l);
     },
     mask: o.mask ?? ((s) => s.split(JWT).join('***')),
-    trackProcess: (p) => tracked.push(p),
-    untrackProcess: (p) => untracked.push(p),
+    contain,
+    stepEnv: { ...(process.env as Record<string, string>) },
     secrets: o.secrets ?? { openmetadata_jwt: JWT },
   };
   const result = await openmetadataHandler.run(ctx);

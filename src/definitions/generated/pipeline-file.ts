@@ -60,6 +60,7 @@ export type Asset = {
    * A step that runs longer than this is terminated (its whole process tree) and fails.
    */
   timeout?: Duration;
+  inherit_env?: InheritEnv;
   /**
    * The named pool (see `runner.pools`) that limits how many such steps run at once.
    */
@@ -73,6 +74,10 @@ export type AssetKey = string;
  * A name: letters, digits, `_` and `-`, starting with a letter.
  */
 export type Name = string;
+/**
+ * Variables of the runner's environment that steps inherit besides the minimal set (`PATH`, `HOME`, `TMPDIR`, locale, `TZ`, proxies): names, or prefixes ending in `*` (e.g. `AWS_*`). `VAULT_*`, the runner's own credentials and the variables behind secrets a step does not name are never inherited.
+ */
+export type InheritEnv = string[];
 /**
  * A schedule: runs a job or a selection at the times a cron expression gives.
  */
@@ -308,6 +313,7 @@ export interface Environment {
   };
   vault?: VaultSettings;
   openmetadata?: OpenMetadataSettings;
+  inherit_env?: InheritEnv;
 }
 /**
  * How this environment reaches HashiCorp Vault.

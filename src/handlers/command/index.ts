@@ -1,16 +1,16 @@
 /**
  * The `command` handler: runs a program with its arguments, without a shell, in its own
- * process group. stdout and stderr go line by line into the step log; exit code 0 is
- * success. Values of `config.env` (secrets included) reach the program only through its
- * environment, never its argv or the log.
+ * process group and the step's containment (everything it starts ends with the step).
+ * stdout and stderr go line by line into the step log; exit code 0 is success. The
+ * program gets the step's environment (minimal, see RunContext.stepEnv) plus `config.env`;
+ * values of `config.env` (secrets included) reach it only through its environment, never
+ * its argv or the log.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import type { Handler, RunContext, StepResult } from '../handler.js';
 import schema from '../../../schemas/handlers/command.schema.json' with { type: 'json' };
-import { LineSplitter } from '../../execution/line-splitter.js';
-import { groupAlive, terminateGroup } from '../../execution/process-tree.js';
+import { runStepProcess } from '../../execution/step-process.js';
 
 /** The config of a `command` asset (schemas/handlers/command.schema.json). */
 export interface CommandConfig {
@@ -18,7 +18,7 @@ export interface CommandConfig {
   run: string[];
   /** Working directory, relative to the project directory unless absolute. */
   cwd?: string;
-  /** Variables added to the runner's environment. */
+  /** Variables added to the step's environment. */
   env?: Record<string, string>;
 }
 
@@ -57,55 +57,23 @@ async function runCommand(ctx: RunContext<CommandConfig>): Promise<StepResult> {
     tail.push(l);
     if (tail.length > TAIL_LINES) tail.shift();
   };
-  const splitter = (stream: 'stdout' | 'stderr') =>
-    new LineSplitter((line, partial) => {
+  const result = await runStepProcess(file, args, {
+    contain: ctx.contain,
+    signal,
+    cwd,
+    // The step's environment, then what the asset declares.
+    env: { ...ctx.stepEnv, ...(config.env ?? {}) },
+    onLine: (line, stream, partial) => {
       ctx.log(line, stream, partial);
       keep(line);
-    });
-  const out = splitter('stdout');
-  const err = splitter('stderr');
-
-  const child = execa(file, args, {
-    cwd,
-    env: config.env ?? {},
-    extendEnv: true,
-    buffer: false,
-    detached: true, // its own process group: the whole tree can be signalled
-    cleanup: false,
-    stdin: 'ignore',
-    reject: false,
-    stripFinalNewline: false,
+    },
   });
-  const pid = child.pid;
-  const kills: Array<Promise<void>> = [];
-  let onAbort: (() => void) | undefined;
-  if (pid !== undefined) {
-    ctx.trackProcess(pid);
-    onAbort = () => kills.push(terminateGroup(pid));
-    signal.addEventListener('abort', onAbort, { once: true });
-    // When the program exits, whatever it left behind in its group is terminated too:
-    // nothing outlives its step, and pipes held open by leftovers do not stall the step.
-    child.once('exit', () => {
-      if (!signal.aborted && groupAlive(pid)) kills.push(terminateGroup(pid));
-    });
-  }
-  child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
-  child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
-  child.stdout?.once('end', () => out.end());
-  child.stderr?.once('end', () => err.end());
-
-  const result = await child;
-  out.end();
-  err.end();
-  if (onAbort) signal.removeEventListener('abort', onAbort);
-  await Promise.all(kills);
-  if (pid !== undefined) ctx.untrackProcess(pid);
 
   if (result.exitCode === 0 && !signal.aborted) return { ok: true, exitCode: 0 };
   let head: string;
-  const code = (result as { code?: string }).code;
-  if (pid === undefined || code === 'ENOENT' || code === 'EACCES') {
-    head = code === 'ENOENT' ? `command not found: ${file}` : code === 'EACCES' ? `permission denied: ${file}` : `cannot run ${file}: ${result.originalMessage ?? result.shortMessage}`;
+  const code = result.startError?.code;
+  if (result.startError) {
+    head = code === 'ENOENT' ? `command not found: ${file}` : code === 'EACCES' ? `permission denied: ${file}` : `cannot run ${file}: ${result.startError.message}`;
   } else if (result.exitCode !== undefined) {
     head = `exit code ${result.exitCode}`;
   } else {
@@ -115,5 +83,5 @@ async function runCommand(ctx: RunContext<CommandConfig>): Promise<StepResult> {
   // last lines of output follow for `runner show` and the summary.
   const lastSaid = [...tail].reverse().find((l) => l.trim() !== '');
   const error = tail.length > 0 ? `${head}${lastSaid ? `: ${lastSaid.trim()}` : ''}\n${tail.join('\n')}` : head;
-  return { ok: false, exitCode: result.exitCode ?? null, error };
+  return { ok: false, exitCode: result.startError ? null : (result.exitCode ?? null), error };
 }

@@ -1,6 +1,6 @@
 /**
  * Running one step: render the workflow, write it to a private directory, run the
- * `metadata` CLI (argv through execa, no shell, its own process group, the JWT in its
+ * `metadata` CLI (argv through execa, no shell, in the step's containment, the JWT in its
  * environment only), stream its lines to the step log while parsing the closing summary,
  * terminate the whole tree on abort, remove the directory whatever happens. The CLI's exit
  * status decides the step (the CLI applies the workflow's success threshold).
@@ -15,10 +15,9 @@ import { createWorkdir, removeWorkdir } from './workdir.js';
 import { SummaryParser, summaryMetadata } from './summary.js';
 import { OutputTail, failureMessage, summaryWarnings } from './failure.js';
 import { readPathsOf } from './paths.js';
-import { LineSplitter } from '../../execution/line-splitter.js';
-import { groupAlive, killGraceMs, terminateGroup } from '../../execution/process-tree.js';
+import { runStepProcess } from '../../execution/step-process.js';
 
-/** How long processes the CLI left behind may keep running after it exited. */
+/** How long the CLI's pipes are read after it exited, when something it started holds them. */
 const LEFTOVER_GRACE_MS = 2_000;
 
 /** Runs the asset's workflow; never rejects. */
@@ -65,62 +64,27 @@ async function spawnCli(
 ): Promise<StepResult> {
   const parser = new SummaryParser();
   const tail = new OutputTail();
-  const child = execa(argv[0]!, argv.slice(1), {
-    env,
-    extendEnv: true,
-    detached: true, // its own process group: the whole tree can be signalled at once
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    buffer: false,
-    reject: false,
-    stripFinalNewline: false,
-    windowsHide: true,
-  });
-  const pid = child.pid;
-  if (pid !== undefined) ctx.trackProcess(pid);
-  for (const stream of ['stdout', 'stderr'] as const) {
-    const split = new LineSplitter((line, partial) => {
+  const result = await runStepProcess(argv[0]!, argv.slice(1), {
+    contain: ctx.contain,
+    signal: ctx.signal,
+    env: { ...ctx.stepEnv, ...env },
+    onLine: (line, stream, partial) => {
       ctx.log(line, stream);
       if (!partial) {
         parser.push(line);
         tail.push(line);
       }
-    });
-    child[stream]?.on('data', (chunk: Buffer) => split.push(chunk));
-    child[stream]?.on('end', () => split.end());
-  }
-  let aborted = false;
-  const onAbort = () => {
-    aborted = true;
-    if (container) void execa(container.engine, ['kill', container.name], { reject: false, timeout: 10_000, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' });
-    if (pid !== undefined) void terminateGroup(pid);
-  };
-  if (ctx.signal.aborted) onAbort();
-  else ctx.signal.addEventListener('abort', onAbort, { once: true });
-  // Something the CLI started may outlive it and hold its output open (the step would never
-  // end): once the CLI itself has exited, what is left of its group goes.
-  let reaper: NodeJS.Timeout | undefined;
-  child.once('exit', () => {
-    if (pid !== undefined) reaper = setTimeout(() => groupAlive(pid) && void terminateGroup(pid, 1_000), LEFTOVER_GRACE_MS);
+    },
+    // A container run goes with its step: `docker kill` it first.
+    onAbort: container ? () => void execa(container.engine, ['kill', container.name], { reject: false, timeout: 10_000, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' }) : undefined,
+    pipeGraceMs: LEFTOVER_GRACE_MS,
   });
-  let result: Awaited<typeof child>;
-  try {
-    result = await child;
-  } finally {
-    clearTimeout(reaper);
-    ctx.signal.removeEventListener('abort', onAbort);
-    // Whatever the CLI left behind in its group goes with it.
-    if (pid !== undefined) {
-      if (groupAlive(pid)) await terminateGroup(pid, aborted ? killGraceMs() : 1_000);
-      ctx.untrackProcess(pid);
-    }
-  }
+  const aborted = result.aborted;
   const summary = parser.result();
   const metadata = { ...meta, ...(summary ? summaryMetadata(summary) : { summary_form: null }), exit_code: result.exitCode ?? null };
-  if ('failed' in result && result.failed && result.exitCode === undefined && !result.signal) {
+  if (result.startError) {
     // The program could not start (not found, not executable).
-    const reason = (result as { originalMessage?: string; shortMessage?: string }).originalMessage ?? (result as { shortMessage?: string }).shortMessage ?? 'could not start';
+    const reason = result.startError.message;
     return { ok: false, exitCode: null, error: ctx.mask(`could not run \`${argv[0]}\`: ${reason}. Install openmetadata-ingestion (the server's major.minor) or set environments.<env>.openmetadata.cli / image`), metadata };
   }
   const ok = !aborted && result.exitCode === 0 && !result.signal;

@@ -1,0 +1,128 @@
+/**
+ * A cgroup v2 per step, where the runner may create one: every process the step starts
+ * stays in it whatever it does with process groups and sessions (leaving takes write
+ * access to another cgroup), and `cgroup.kill` ends them all at once. The step cgroups are
+ * children of the runner's own cgroup (`runner-<run-id>-<n>`); where that is not writable
+ * (no delegation, read-only /sys) or there is no cgroup v2, steps have the mark alone.
+ * `RUNNER_CGROUPS=off` turns them off. Everything here is synchronous and never throws.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+let base: string | null | undefined;
+
+/** The runner's own cgroup v2 directory when step cgroups can be made in it, else null. */
+export function cgroupBase(env: Record<string, string | undefined> = process.env): string | null {
+  if (base !== undefined) return base;
+  base = null;
+  if (process.platform !== 'linux' || env.RUNNER_CGROUPS === 'off' || env.RUNNER_CGROUPS === '0') return base;
+  try {
+    const own = fs
+      .readFileSync('/proc/self/cgroup', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('0::'));
+    if (own === undefined) return base;
+    const mount = fs
+      .readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' '))
+      // Fields: id parent dev root mountpoint options ... - fstype source superoptions.
+      .find((f) => f[f.indexOf('-') + 1] === 'cgroup2' && f[3] === '/');
+    if (!mount) return base;
+    const dir = path.join(mount[4]!, own.slice(3).trim());
+    fs.accessSync(dir, fs.constants.W_OK);
+    if (!fs.existsSync(path.join(dir, 'cgroup.procs'))) return base;
+    base = dir;
+  } catch {
+    base = null;
+  }
+  return base;
+}
+
+/** Forgets what `cgroupBase` found (tests switch RUNNER_CGROUPS). */
+export function resetCgroupBase(): void {
+  base = undefined;
+}
+
+/** Creates a step's cgroup; undefined when it cannot be made (then no more are tried). */
+export function createCgroup(dir: string): string | undefined {
+  try {
+    fs.mkdirSync(dir);
+    return dir;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return dir;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOENT') base = null;
+    return undefined;
+  }
+}
+
+/** Moves a process (and the children it starts from now on) into the cgroup. */
+export function joinCgroup(dir: string, pid: number): boolean {
+  try {
+    fs.writeFileSync(path.join(dir, 'cgroup.procs'), `${pid}\n`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The processes of the cgroup and of the cgroups below it (a nested runner's steps). */
+export function cgroupPids(dir: string): number[] {
+  const out: number[] = [];
+  const walk = (d: string, depth: number): void => {
+    let text = '';
+    try {
+      text = fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8');
+    } catch {
+      return;
+    }
+    for (const l of text.split('\n')) if (l) out.push(Number(l));
+    if (depth > 8) return;
+    for (const sub of subdirs(d)) walk(path.join(d, sub), depth + 1);
+  };
+  walk(dir, 0);
+  return out;
+}
+
+function subdirs(d: string): string[] {
+  try {
+    return fs
+      .readdirSync(d, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * SIGKILLs every process of the cgroup and below: `cgroup.kill` (Linux 5.14+) also takes
+ * the processes forked meanwhile; without it, each listed process.
+ */
+export function killCgroup(dir: string): void {
+  try {
+    fs.writeFileSync(path.join(dir, 'cgroup.kill'), '1');
+    return;
+  } catch {
+    /* no cgroup.kill: one by one */
+  }
+  for (const pid of cgroupPids(dir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+/** Removes the cgroup and the empty cgroups below it; false while processes are left in it. */
+export function removeCgroup(dir: string): boolean {
+  for (const sub of subdirs(dir)) removeCgroup(path.join(dir, sub));
+  try {
+    fs.rmdirSync(dir);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The mark every process of a step carries: an environment variable, `RUNNER_STEP`, whose
+ * value names the run, the attempt and the step (`<run-id>/<attempt>/<key>`). A process
+ * inherits it through fork and exec whatever process group or session it moves to, so
+ * `/proc/<pid>/environ` (the environment it was started with) finds a step's processes
+ * after a `setsid`, a double fork or a `setpgid`, and finds a dead runner's children even
+ * when the runner died before it recorded them (Jenkins' ProcessTreeKiller does the same).
+ * Only a process that clears its environment at exec escapes the mark. Linux only.
+ */
+import fs from 'node:fs';
+
+/** The variable that marks a step's processes. */
+export const MARK_VAR = 'RUNNER_STEP';
+
+/** The mark of one attempt of a step. */
+export function stepMark(runId: string, attempt: number, key: string): string {
+  return `${runId}/${attempt}/${key}`;
+}
+
+/** Whether this system has /proc with environ files to scan. */
+export const CAN_SCAN = process.platform === 'linux' && fs.existsSync('/proc/self/environ');
+
+/** One process as /proc/<pid>/stat describes it. */
+export interface ProcStat {
+  pid: number;
+  /** One-letter state: R, S, D, Z (zombie), T, ... */
+  state: string;
+  pgrp: number;
+  /** Start time in clock ticks since boot. */
+  start: number;
+}
+
+const statBuf = Buffer.alloc(4096);
+
+/** /proc/<pid>/stat parsed, or undefined when the process is gone. */
+export function readProcStat(pid: number): ProcStat | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(`/proc/${pid}/stat`, 'r');
+  } catch {
+    return undefined;
+  }
+  let text: string;
+  try {
+    const n = fs.readSync(fd, statBuf, 0, statBuf.length, 0);
+    text = statBuf.toString('latin1', 0, n);
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
+  }
+  // The command name (field 2) is in parentheses and may itself hold spaces or ')'.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const state = rest[0];
+  const start = Number(rest[19]);
+  if (state === undefined || !Number.isFinite(start)) return undefined;
+  return { pid, state, pgrp: Number(rest[2]), start };
+}
+
+/** Every process /proc lists, by pid (own process excluded). */
+export function listPids(): number[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const n of names) {
+    const c = n.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    const pid = Number(n);
+    if (pid !== process.pid) out.push(pid);
+  }
+  return out;
+}
+
+/**
+ * Whether the environment a process started with holds `entry` (a whole `NAME=value`, or,
+ * when `prefix` is true, an entry beginning with it). False when it cannot be read (gone,
+ * a zombie, or not ours to read).
+ */
+export function environHas(pid: number, entry: Buffer, prefix: boolean): boolean {
+  let env: Buffer;
+  try {
+    env = fs.readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return false;
+  }
+  for (let at = env.indexOf(entry); at >= 0; at = env.indexOf(entry, at + 1)) {
+    if (at > 0 && env[at - 1] !== 0) continue; // inside another entry's value
+    const end = at + entry.length;
+    if (prefix || end === env.length || env[end] === 0) return true;
+  }
+  return false;
+}
+
+/** What a scan looks for: a step's processes or a run's. */
+export interface MarkQuery {
+  /** `RUNNER_STEP=<mark>` exactly, or (`prefix`) every mark that begins with it. */
+  mark: string;
+  prefix?: boolean;
+  /** Only processes started at or after this start time (clock ticks): a mark is never older than its step. */
+  since?: number;
+  /** Also every process of this group (the step's main process's). */
+  pgrp?: number;
+}
+
+/** The live (non-zombie) processes that carry the mark or belong to the group. */
+export function findMarked(q: MarkQuery): number[] {
+  if (!CAN_SCAN) return [];
+  const entry = Buffer.from(`${MARK_VAR}=${q.mark}`);
+  const out: number[] = [];
+  for (const pid of listPids()) {
+    const st = readProcStat(pid);
+    if (!st || st.state === 'Z' || st.state === 'X') continue;
+    if (q.pgrp !== undefined && st.pgrp === q.pgrp) out.push(pid);
+    else if ((q.since === undefined || st.start >= q.since) && environHas(pid, entry, q.prefix === true)) out.push(pid);
+  }
+  return out;
+}

@@ -1,0 +1,29 @@
+/**
+ * What a dead runner's run left alive, found without trusting the run's records alone:
+ * the processes in the step cgroups its ledger names and every process carrying the
+ * run's mark (also a child the runner started but died before recording). Synchronous:
+ * the reaper runs inside `Store.open`.
+ */
+import { findMarked, readProcStat } from './marks.js';
+import { cgroupPids, killCgroup, removeCgroup } from './cgroup.js';
+
+/** The live processes of a run: in its cgroups, or marked `<run-id>/...`, started at or after `since` (clock ticks). */
+export function runProcesses(runId: string, cgroups: readonly string[], since?: number): number[] {
+  const found = new Set<number>();
+  for (const dir of cgroups) {
+    for (const pid of cgroupPids(dir)) {
+      const st = readProcStat(pid);
+      if (st && st.state !== 'Z' && st.state !== 'X') found.add(pid);
+    }
+  }
+  for (const pid of findMarked({ mark: `${runId}/`, prefix: true, since })) found.add(pid);
+  return [...found];
+}
+
+/** Kills what is left in a dead run's cgroups and removes them (those that are empty). */
+export function clearCgroups(cgroups: readonly string[]): void {
+  for (const dir of cgroups) {
+    killCgroup(dir);
+    removeCgroup(dir);
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * One attempt's containment: the mark its processes carry, its cgroup (where one can be
+ * made), its main process's group, and ending all of them. A step's processes are the
+ * union of the three, so a process found by any one of them ends with the step: one that
+ * left the group (`setsid`, `setpgid`, a double fork) is still marked and still in the
+ * cgroup. See docs/architecture.md, "Process containment", for what cannot be caught.
+ */
+import path from 'node:path';
+import type { ProcessRecorder } from '../pools.js';
+import { registerContainment, signalGroup, unregisterContainment } from '../process-tree.js';
+import { CAN_SCAN, MARK_VAR, findMarked, readProcStat, stepMark } from './marks.js';
+import { cgroupBase, cgroupPids, createCgroup, joinCgroup, killCgroup, removeCgroup } from './cgroup.js';
+
+/** After SIGKILL, how long to wait for the processes to be gone (they cannot refuse; a process in the kernel may take a moment). */
+const KILL_WAIT_MS = 500;
+
+let serial = 0;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The processes of one attempt of a step, and the means to end them all. */
+export class StepContainment {
+  /** The value of the step's mark (`<run-id>/<attempt>/<key>`). */
+  readonly mark: string;
+  /** Variables every process of the step gets, after everything else (they cannot be overridden). */
+  readonly env: Readonly<Record<string, string>>;
+  /** The step's cgroup directory, once made. */
+  cgroup: string | undefined;
+  private leader: number | undefined;
+  private since: number | undefined;
+  private readonly pids: number[] = [];
+  private prepared = false;
+
+  constructor(private readonly o: ContainmentOptions) {
+    this.mark = stepMark(o.runId, o.attempt, o.key);
+    this.env = { [MARK_VAR]: this.mark };
+  }
+
+  /** Makes the step's cgroup before its first process starts (recorded first, so a dead runner's cgroup is found). */
+  prepare(): void {
+    if (this.prepared) return;
+    this.prepared = true;
+    const root = this.o.cgroups === false ? null : cgroupBase();
+    if (!root) return;
+    const dir = path.join(root, `runner-${this.o.runId}-${process.pid}-${++serial}`);
+    this.o.recorder?.recordCgroup?.(this.o.runId, this.o.key, dir);
+    this.cgroup = createCgroup(dir);
+    if (!this.cgroup) this.o.recorder?.forgetCgroup?.(this.o.runId, this.o.key, dir);
+  }
+
+  /** Takes a started process in: into the cgroup, the runner's registry and the run's ledger. */
+  adopt(pid: number): void {
+    if (this.cgroup) joinCgroup(this.cgroup, pid);
+    if (this.leader === undefined) {
+      this.leader = pid;
+      this.since = readProcStat(pid)?.start;
+      registerContainment(this);
+    }
+    this.pids.push(pid);
+    this.o.recorder?.recordProcess(this.o.runId, this.o.key, pid);
+  }
+
+  /** The leader of the main process's group (its pid), if a process was adopted. */
+  get group(): number | undefined {
+    return this.leader;
+  }
+
+  /** The live processes of the step: its cgroup's, its group's and every marked one. */
+  members(): number[] {
+    const found = new Set<number>();
+    if (this.cgroup) {
+      for (const pid of cgroupPids(this.cgroup)) {
+        const st = readProcStat(pid);
+        if (st && st.state !== 'Z' && st.state !== 'X') found.add(pid);
+      }
+    }
+    if (CAN_SCAN) {
+      for (const pid of findMarked({ mark: this.mark, since: this.since, pgrp: this.leader })) found.add(pid);
+    } else if (this.leader !== undefined && signalGroup(this.leader, 0)) {
+      found.add(this.leader); // no /proc: the group is what can be seen
+    }
+    return [...found];
+  }
+
+  /** Signals every process of the step (SIGKILL also through `cgroup.kill`). */
+  signal(sig: NodeJS.Signals, pids: number[] = this.members()): void {
+    if (this.leader !== undefined) signalGroup(this.leader, sig);
+    if (sig === 'SIGKILL' && this.cgroup) killCgroup(this.cgroup);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* gone already */
+      }
+    }
+  }
+
+  /** SIGKILLs everything of the step now, without waiting (a second Ctrl-C). */
+  killNow(): void {
+    this.signal('SIGKILL');
+  }
+
+  /**
+   * Ends every process of the step: SIGTERM, then SIGKILL to what is left after `graceMs`.
+   * Resolves when none is left, and at the latest about half a second after the SIGKILL.
+   */
+  async terminate(graceMs: number): Promise<void> {
+    let left = this.members();
+    if (left.length === 0) return;
+    const termed = new Set(left);
+    this.signal('SIGTERM', left);
+    const deadline = Date.now() + graceMs;
+    let step = 10;
+    while (left.length > 0 && Date.now() < deadline) {
+      await sleep(Math.min(step, Math.max(1, deadline - Date.now())));
+      step = Math.min(step * 2, 100);
+      left = this.members();
+      // What was forked meanwhile gets its SIGTERM too.
+      const fresh = left.filter((p) => !termed.has(p));
+      for (const p of fresh) termed.add(p);
+      if (fresh.length > 0) this.signal('SIGTERM', fresh);
+    }
+    const until = Date.now() + KILL_WAIT_MS;
+    while (left.length > 0 && Date.now() < until) {
+      this.signal('SIGKILL', left);
+      await sleep(20);
+      left = this.members();
+    }
+  }
+
+  /** Once nothing of the step is left: forgets it in the ledger and the registry, removes its cgroup. */
+  release(): void {
+    unregisterContainment(this);
+    for (const pid of this.pids) this.o.recorder?.forgetProcess(this.o.runId, this.o.key, pid);
+    this.pids.length = 0;
+    if (this.cgroup && removeCgroup(this.cgroup)) {
+      this.o.recorder?.forgetCgroup?.(this.o.runId, this.o.key, this.cgroup);
+      this.cgroup = undefined;
+    }
+  }
+}
+
+/** Which step an attempt's containment is for. */
+export interface ContainmentOptions {
+  runId: string;
+  key: string;
+  attempt: number;
+  /** The run's process ledger (the store), for a later runner to reap what a dead one left. */
+  recorder?: ProcessRecorder;
+  /** Use a cgroup where one can be made (default true). */
+  cgroups?: boolean;
+}
