@@ -9,6 +9,7 @@ import type { ResolvedEnvironment } from '../definitions/environment.js';
 import type { EventSink } from '../execution/events.js';
 import { Masker } from '../secrets/masker.js';
 import { SecretResolver } from '../secrets/resolver.js';
+import { knownSecretValues } from '../secrets/known.js';
 import type { VaultSession } from '../secrets/vault.js';
 import { type AlertRun, scheduleOf } from './message.js';
 import { type AlertStore, Notifier, notifierSink } from './notifier.js';
@@ -25,7 +26,7 @@ export interface HookStore extends AlertStore {
 export interface RunHooks {
   /** The run's resolver (each secret at most once per run). */
   resolver: SecretResolver;
-  /** The run's masker: every resolved value and its encodings. */
+  /** The run's masker: every secret known at the start (secrets/known.ts), every value resolved later, and their encodings. */
   masker: Masker;
   notifier: Notifier;
   /** For the executor: masks a line or message. */
@@ -57,7 +58,7 @@ export interface RunHooksOptions {
 
 /** Builds the secrets and alerts of one run. */
 export function runHooks(opts: RunHooksOptions): RunHooks {
-  const masker = new Masker();
+  const masker = new Masker(knownSecretValues({ defs: opts.defs, env: opts.env, processEnv: opts.processEnv ?? process.env }));
   const resolver = new SecretResolver({ secrets: opts.defs.secrets, env: opts.env, processEnv: opts.processEnv, masker, vault: opts.vault });
   const notifier = new Notifier({ notifications: opts.defs.notifications, env: opts.env, resolver, masker, processEnv: opts.processEnv, out: opts.out, delivery: opts.delivery });
   const resolveSecrets = async (names: string[]): Promise<Record<string, string | undefined>> => {

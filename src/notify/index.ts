@@ -8,6 +8,7 @@ import type { Definitions } from '../definitions/model.js';
 import type { ResolvedEnvironment } from '../definitions/environment.js';
 import { SecretResolver } from '../secrets/resolver.js';
 import { Masker } from '../secrets/masker.js';
+import { knownSecretValues } from '../secrets/known.js';
 import { type AlertRun, buildFailureMessage } from './message.js';
 import { type AlertOutcome, Notifier } from './notifier.js';
 import type { DeliveryOptions } from './slack.js';
@@ -43,7 +44,7 @@ export async function sendTestAlert(
   env: Pick<ResolvedEnvironment, 'name' | 'vars' | 'vault'>,
   opts: { only?: string[]; processEnv?: Record<string, string | undefined>; out?: { write(text: string): unknown }; delivery?: DeliveryOptions } = {},
 ): Promise<AlertOutcome> {
-  const masker = new Masker();
+  const masker = new Masker(knownSecretValues({ defs, env, processEnv: opts.processEnv ?? process.env }));
   const resolver = new SecretResolver({ secrets: defs.secrets, env, processEnv: opts.processEnv, masker });
   const notifier = new Notifier({ notifications: defs.notifications, env, resolver, masker, processEnv: opts.processEnv, out: opts.out, delivery: opts.delivery });
   const run = sampleFailedRun(env.name);

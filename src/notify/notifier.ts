@@ -16,6 +16,7 @@ import type { ResolvedEnvironment } from '../definitions/environment.js';
 import type { EventSink, RunEvent } from '../execution/events.js';
 import { secretsIn, substitute } from '../definitions/interpolate.js';
 import { Masker } from '../secrets/masker.js';
+import { webhookForms } from '../secrets/known.js';
 import type { SecretResolver } from '../secrets/resolver.js';
 import { type AlertRun, type SlackMessage, buildFailureMessage, buildRecoveredMessage, scheduleOf } from './message.js';
 import { type DeliveryOptions, sendToSlack } from './slack.js';
@@ -111,7 +112,7 @@ export class Notifier {
         targets.map(async (n) => {
           const hook = await this.webhook(n);
           if (hook.kind === 'url') {
-            const r = await sendToSlack(hook.url, safe, this.opts.delivery);
+            const r = await sendToSlack(hook.url, safe, { ...this.opts.delivery, mask: (t) => this.masker.mask(t) });
             results.push({ name: n.name, status: r.status, detail: r.detail });
           } else {
             // Unconfigured (dev): print. Broken (Vault down): record the failure, and still print so the alert is seen.
@@ -128,7 +129,7 @@ export class Notifier {
     });
   }
 
-  /** Resolves a notification's webhook URL; the URL is added to the masker (it is a credential). */
+  /** Resolves a notification's webhook URL; the URL and its token part are added to the masker (it is a credential). */
   private async webhook(n: NotificationDef): Promise<Webhook> {
     const names = secretsIn(n.slack.webhook);
     const resolver = this.opts.resolver;
@@ -143,7 +144,7 @@ export class Notifier {
     if (r.errors.length > 0) return { kind: 'unconfigured', message: `webhook: ${r.errors.join('; ')}` };
     const url = r.value.trim();
     if (!url) return { kind: 'unconfigured', message: 'webhook is empty' };
-    this.masker.add(url);
+    this.masker.addAll(webhookForms(url));
     return { kind: 'url', url };
   }
 

@@ -3,7 +3,8 @@
  * attempt and retries with exponential backoff: network errors, timeouts and 5xx answers
  * are retried; a 429 waits as long as its `Retry-After` says; other 4xx answers (a broken
  * payload, a revoked webhook, an archived channel) are final. The webhook URL is a
- * credential: it never appears in an outcome.
+ * credential: it never appears in an outcome (an answer that echoes it is masked with
+ * `mask` before it is shortened).
  */
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type FetchFunction } from '@slack/webhook';
 import type { SlackMessage } from './message.js';
@@ -23,6 +24,11 @@ export interface DeliveryOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Stops retrying (e.g. serve shutting down). */
   signal?: AbortSignal;
+  /**
+   * Masks the text of Slack's (or a proxy's) answer before it is cut to length and put in
+   * the detail (the notifier passes its masker, which knows the webhook URL).
+   */
+  mask?: (text: string) => string;
 }
 
 /** What happened to one delivery. `detail` never holds the webhook URL. */
@@ -57,7 +63,7 @@ export async function sendToSlack(url: string, message: SlackMessage, opts: Deli
     } catch (err) {
       const http = httpErrorOf(err);
       if (http) {
-        last = `Slack answered ${http.statusCode}${http.body ? ` ${oneLine(http.body)}` : ''}`;
+        last = `Slack answered ${http.statusCode}${http.body ? ` ${oneLine((opts.mask ?? String)(http.body))}` : ''}`;
         if (http.statusCode === 429) {
           const ms = parseRetryAfter(retryAfter);
           if (ms !== undefined && ms > o.maxRetryAfterMs) {

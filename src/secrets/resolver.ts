@@ -90,7 +90,11 @@ export class SecretResolver {
     }
     if (def.env) {
       const v = this.processEnv[def.env];
-      if (v !== undefined && v !== '') return { ok: true, value: v, source: 'env' };
+      if (v !== undefined && v !== '' && !v.includes('\0')) return { ok: true, value: v, source: 'env' };
+      if (v?.includes('\0')) {
+        this.masker.add(v);
+        return { ok: false, unconfigured: false, message: `secret \`${name}\`: environment variable ${def.env} contains a NUL byte, which no environment variable or argument of a step can hold` };
+      }
     }
     const override = def.env ? ` (or set ${def.env} to override)` : '';
     if (!def.vault) {
@@ -108,7 +112,19 @@ export class SecretResolver {
     }
     const session = this.session(settings);
     const r = await session.read({ mount: def.vault.mount, path: def.vault.path, field: def.vault.field, kv: def.vault.kv ?? 1 });
-    if (r.ok) return { ok: true, value: r.value, source: 'vault' };
+    // The run must not show the Vault token (or the login's) either, whatever asked for it.
+    this.masker.addAll(session.credentialValues());
+    if (r.ok) {
+      const nul = r.value.indexOf('\0');
+      if (nul < 0) return { ok: true, value: r.value, source: 'vault' };
+      // No environment variable or argument can hold a NUL: say so, never the value.
+      this.masker.add(r.value);
+      return {
+        ok: false,
+        unconfigured: false,
+        message: `secret \`${name}\`: the value of field ${def.vault.field} at Vault ${where} contains a NUL byte (at character ${nul + 1}), which no environment variable or argument can hold; store it without one (e.g. base64-encoded)${override}`,
+      };
+    }
     // A message from Vault could in principle echo something sensitive: mask it with what we know.
     const msg = this.masker.mask(r.message);
     return { ok: false, unconfigured: false, message: `secret \`${name}\`: Vault at ${session.address}: ${msg}${msg.includes(where) ? '' : ` (reading ${where})`}${override}` };

@@ -5,7 +5,9 @@
  *
  * A session lives as long as its process wants: `runner materialize` uses one per run,
  * `runner serve` keeps one per Vault for weeks (see {@link sharedVaultSession}). No value,
- * token or login credential ever appears in a message this module returns.
+ * token or login credential ever appears in a message this module returns: the session
+ * masks every credential it has seen (VAULT_TOKEN, the secret id, the service-account
+ * JWT, the tokens logins hand out) in what Vault, or a proxy in front of it, answers.
  */
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -15,6 +17,7 @@ import nodeVault from 'node-vault';
 import type { VaultSettingsDef } from '../definitions/model.js';
 import { parseDuration } from '../util/duration.js';
 import { timerMs } from '../util/timers.js';
+import { Masker } from './masker.js';
 
 /** Where a secret lives in Vault's KV store. */
 export interface VaultRef {
@@ -67,10 +70,14 @@ export class VaultSession {
   private renewAt: number | undefined;
   private renewable = false;
   private pending: Promise<Login> | undefined;
+  /** Every credential this session has seen, masked in every message it returns. */
+  private readonly credentials = new Masker();
+  private readonly seen = new Set<string>();
 
   constructor(opts: VaultSessionOptions) {
     const { settings } = opts;
     this.env = opts.processEnv ?? process.env;
+    this.remember(this.env.VAULT_TOKEN, this.env[(settings.auth?.method === 'approle' && settings.auth.secret_id_env) || 'VAULT_SECRET_ID']);
     this.address = settings.address.replace(/\/+$/, '');
     this.auth = settings.auth ?? { method: 'token' };
     this.timeoutMs = opts.timeoutMs ?? (settings.timeout ? parseDuration(settings.timeout) : undefined) ?? DEFAULT_VAULT_TIMEOUT_MS;
@@ -94,6 +101,23 @@ export class VaultSession {
     });
     // Tokens are passed per request; the client keeps none (it would pick up VAULT_TOKEN).
     this.client.token = '';
+  }
+
+  /**
+   * The credentials this session has seen so far (tokens, secret id, JWT), for a run's
+   * masker: a step must not be able to print them either.
+   */
+  credentialValues(): string[] {
+    return [...this.seen];
+  }
+
+  private remember(...values: Array<string | undefined>): void {
+    for (const v of values) {
+      if (!v || this.seen.has(v)) continue;
+      this.seen.add(v);
+      this.credentials.add(v);
+      if (v.trim() !== v) this.credentials.add(v.trim());
+    }
   }
 
   /** A short description of the auth method for messages, e.g. `kubernetes login (role dagster, mount k8s-data)`. */
@@ -214,6 +238,7 @@ export class VaultSession {
       if (!token) {
         return { ok: false, message: `no Vault token: set VAULT_TOKEN or run \`vault login\` (which writes ~/.vault-token)` };
       }
+      this.remember(token);
       this.token = token;
       this.renewAt = undefined;
       this.renewable = false;
@@ -228,6 +253,7 @@ export class VaultSession {
       try {
         // Read at every login: projected service-account tokens rotate.
         jwt = (await readFile(tokenPath, 'utf8')).trim();
+        this.remember(jwt);
       } catch (err) {
         return { ok: false, message: `${this.describeAuth()}: cannot read the service-account token ${tokenPath} (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
       }
@@ -238,6 +264,7 @@ export class VaultSession {
       const secretId = this.env[secretEnv];
       if (!roleId) return { ok: false, message: `approle auth needs \`vault.auth.role_id\` (or VAULT_ROLE_ID)` };
       if (!secretId) return { ok: false, message: `approle auth needs the secret id in the environment variable ${secretEnv}, which is not set` };
+      this.remember(secretId);
       res = await this.call(() => this.client.approleLogin({ role_id: roleId, secret_id: secretId, mount_point: a.mount || 'approle' }));
     }
     this.client.token = '';
@@ -253,6 +280,7 @@ export class VaultSession {
   }
 
   private adopt(token: string, ttlSeconds: number, renewable: boolean): void {
+    this.remember(token);
     this.token = token;
     this.renewable = renewable;
     // Renew (or log in again) when three quarters of the lease have passed.
@@ -284,7 +312,8 @@ export class VaultSession {
     try {
       return { ok: true, body: await fn() };
     } catch (err) {
-      return describeError(err, this.timeoutMs);
+      // Vault's error strings are its own text; a proxy (or a Vault plugin) may echo the token in them.
+      return describeError(err, this.timeoutMs, (t) => this.credentials.mask(t));
     }
   }
 }
@@ -293,16 +322,17 @@ type Outcome = { ok: true; body: unknown } | { ok: false; status?: number; messa
 
 /**
  * A value-free description of what node-vault (or axios under it) threw. Only the status,
- * Vault's own error strings and the network error code are used: axios errors carry the
- * request, headers (the token) included.
+ * Vault's own error strings (masked with `mask`) and the network error code are used:
+ * axios errors carry the request, headers (the token) included.
  */
-function describeError(err: unknown, timeoutMs: number): { ok: false; status?: number; message: string; warnings?: string[] } {
+function describeError(err: unknown, timeoutMs: number, mask: (text: string) => string): { ok: false; status?: number; message: string; warnings?: string[] } {
   const e = err as ApiError;
   const status = e?.response?.statusCode;
   if (typeof status === 'number') {
-    const warnings = (e.response?.body?.warnings ?? []).filter((x): x is string => typeof x === 'string');
+    const warnings = (e.response?.body?.warnings ?? []).filter((x): x is string => typeof x === 'string').map(mask);
     if (status === 404) return { ok: false, status, message: 'not found (404)', warnings };
-    const errors = (e.response?.body?.errors ?? []).filter((x): x is string => typeof x === 'string').map(cleanVaultError).filter(Boolean);
+    // Masked before they are cut to length: a cut would leave part of a credential unrecognised.
+    const errors = (e.response?.body?.errors ?? []).filter((x): x is string => typeof x === 'string').map((x) => mask(cleanVaultError(x))).filter(Boolean);
     const said = errors.length > 0 ? `: ${errors.join('; ').slice(0, 300)}` : '';
     if (status === 503) {
       return { ok: false, status, message: /sealed/i.test(said) ? `Vault is sealed (503)` : `Vault is unavailable (503${said})` };

@@ -17,6 +17,7 @@ import { effectiveStatus, readScheduleStates } from '../schedule/state.js';
 import { scheduleCron, formatInZone } from '../schedule/cron.js';
 import { createLogger, levelFromEnv, type LogFormat, type Logger } from './log.js';
 import { Router, json, listen, text, type RunningServer } from './http.js';
+import { installLastResort } from './last-resort.js';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 import { ServeMetrics } from './serve-metrics.js';
 import { healthReport, readyReport } from './health.js';
@@ -128,10 +129,12 @@ export async function serve(opts: ServeOptions): Promise<number> {
   const ctx: ServeContext = { router, store, scheduler, metrics, log, defs: () => defs, onShutdown: (hook) => void shutdownHooks.push(hook) };
   for (const mount of opts.mounts ?? []) await mount(ctx);
 
+  const uninstallGuard = installLastResort(log, (where) => metrics.uncaughtErrors.inc({ where }));
   let server: RunningServer;
   try {
     server = await listen(router, opts.host, opts.port);
   } catch (err) {
+    uninstallGuard();
     store.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new InputError(`cannot listen on ${opts.host}:${opts.port}: the port is in use (pass --port)`);
@@ -241,6 +244,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
       store.close();
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
+      uninstallGuard();
       log.info('stopped');
       return 0;
     };

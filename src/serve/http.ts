@@ -5,7 +5,8 @@
  * same router, so everything shares one port.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { requestScope } from './last-resort.js';
 
 /** A request as handlers see it. */
 export interface RouteContext {
@@ -78,29 +79,45 @@ export class Router {
     return { params: {}, allowed };
   }
 
-  /** Answers one request (the server's request listener). */
+  /**
+   * Answers one request (the server's request listener). Never rejects: a malformed
+   * request gets a 4xx, a handler that throws gets a 500 (or its connection closed when it
+   * had started answering).
+   */
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
+    try {
+      const out = await this.answer(req, res, method);
+      if (out) send(res, method, out);
+    } catch (err) {
+      if (res.headersSent || !trySend(res, method, json(500, { error: err instanceof Error ? err.message : String(err) }))) res.destroy();
+    }
+  }
+
+  private async answer(req: http.IncomingMessage, res: http.ServerResponse, method: string): Promise<RouteResponse | undefined> {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
     } catch {
-      send(res, method, json(400, { error: 'bad request' }));
-      return;
+      return json(400, { error: 'bad request: the request target is not a valid path' });
     }
+    // A '/' never sits inside a UTF-8 sequence, so the path decodes as a whole iff every segment does.
+    if (safeDecode(url.pathname) === undefined) return json(400, { error: 'bad request: malformed percent-encoding in the path' });
     const { route, params, allowed } = this.match(method, url.pathname);
     if (!route) {
-      if (allowed.length > 0) send(res, method, json(405, { error: `method ${method} not allowed` }, { allow: [...new Set(allowed)].join(', ') }));
-      else send(res, method, json(404, { error: `no such path: ${url.pathname}` }));
-      return;
+      if (allowed.length > 0) return json(405, { error: `method ${method} not allowed` }, { allow: [...new Set(allowed)].join(', ') });
+      return json(404, { error: `no such path: ${url.pathname}` });
     }
-    try {
-      const out = await route.handler({ req, method, url, params }, res);
-      if (out) send(res, method, out);
-    } catch (err) {
-      if (!res.headersSent) send(res, method, json(500, { error: err instanceof Error ? err.message : String(err) }));
-      else res.destroy();
-    }
+    return route.handler({ req, method, url, params }, res);
+  }
+}
+
+/** `decodeURIComponent`, or undefined for a malformed escape (`%zz`, `%E0%A4%A`, a lone surrogate). */
+export function safeDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
   }
 }
 
@@ -109,17 +126,17 @@ function matchSegments(pattern: string[], parts: string[]): Record<string, strin
   for (let i = 0; i < pattern.length; i++) {
     const p = pattern[i]!;
     if (p === '*' && i === pattern.length - 1) {
-      params['*'] = parts.slice(i).map(decodeURIComponent).join('/');
+      const rest = safeDecode(parts.slice(i).join('/'));
+      if (rest === undefined) return undefined;
+      params['*'] = rest;
       return params;
     }
     const part = parts[i];
     if (part === undefined) return undefined;
     if (p.startsWith(':')) {
-      try {
-        params[p.slice(1)] = decodeURIComponent(part);
-      } catch {
-        return undefined;
-      }
+      const v = safeDecode(part);
+      if (v === undefined) return undefined;
+      params[p.slice(1)] = v;
     } else if (p !== part) return undefined;
   }
   return parts.length === pattern.length ? params : undefined;
@@ -140,6 +157,16 @@ function send(res: http.ServerResponse, method: string, out: RouteResponse): voi
   res.end(method === 'HEAD' ? undefined : body);
 }
 
+/** `send`, false when it could not (a header value a handler built is invalid, the socket is gone). */
+function trySend(res: http.ServerResponse, method: string, out: RouteResponse): boolean {
+  try {
+    send(res, method, out);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A listening server and how to stop it. */
 export interface RunningServer {
   server: http.Server;
@@ -150,9 +177,32 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Starts an HTTP server for `router` on host:port; rejects when it cannot listen (port in use). */
+/** How long a client may take to send its request headers (a slow client then gets 408). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** How long a client may take to send its whole request, body included. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+/** The largest request head node:http accepts (its default); a larger one gets 431. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+/**
+ * Starts an HTTP server for `router` on host:port; rejects when it cannot listen (port in
+ * use). Each request runs in {@link requestScope}, so that the last-resort guard can tell
+ * an error of a request from one of the daemon. Requests node:http cannot parse (an invalid
+ * method, headers over {@link MAX_HEADER_BYTES}, a client too slow to send them) are
+ * answered 400, 431 or 408 and their connection closed.
+ */
 export function listen(router: Router, host: string, port: number): Promise<RunningServer> {
-  const server = http.createServer((req, res) => void router.handle(req, res));
+  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
+    requestScope.run({ method: req.method ?? '?', path: req.url ?? '?', res }, () => {
+      router.handle(req, res).catch(() => res.destroy());
+    });
+  });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    // As node:http does without a listener: answer only when nothing was written yet (no pipelined response started).
+    if (!socket.writable || (socket as Socket).bytesWritten > 0) return void socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  });
   // Keep-alive connections would hold shutdown; scrapers reconnect cheaply.
   server.keepAliveTimeout = 5000;
   return new Promise((resolve, reject) => {

@@ -35,6 +35,7 @@ export class ServeMetrics {
   readonly reloads: Counter;
   readonly reloadErrors: Counter;
   readonly retentionDeleted: Counter;
+  readonly uncaughtErrors: Counter;
   private readonly runs: Gauge;
   private readonly sinceSuccess: Gauge;
   private readonly lastSuccess: Gauge;
@@ -67,6 +68,7 @@ export class ServeMetrics {
     this.reloadErrors = r.counter('runner_definition_reload_errors_total', 'Reloads rejected because the changed definitions are invalid (the last good ones stay in force).');
     this.definitionsLoadedAt = r.gauge('runner_definitions_loaded_timestamp_seconds', 'When the definitions in force were loaded (Unix time).');
     this.retentionDeleted = r.counter('runner_retention_deleted_runs_total', 'Runs deleted by retention.');
+    this.uncaughtErrors = r.counter('runner_serve_uncaught_errors_total', 'Errors no handler caught that the last-resort guard logged instead of letting serve die, by where (request, daemon).');
     this.lastWake = r.gauge('runner_scheduler_last_wake_timestamp_seconds', 'When the scheduler loop last ran (Unix time).');
     this.rss = r.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.');
     this.cpu = r.gauge('process_cpu_seconds_total', 'User and system CPU time spent, in seconds.');

@@ -1,12 +1,14 @@
 /**
  * The last line of defence before the browser: every body the UI sends passes through a
- * masker that knows the values of the secrets' environment variables set in serve's
- * environment. Configs are rendered with `${secret:..}` as `***` and logs and events are
+ * masker that knows every secret serve can know without resolving anything
+ * (secrets/known.ts: the secrets' environment variables set in serve's environment, the
+ * Vault credentials there, webhook URLs written without a secret). Configs are rendered with `${secret:..}` as `***` and logs and events are
  * masked by the executor already; this catches a secret that reached a config another way
  * (an `${env:TRINO_PASSWORD}` written where `${secret:trino_password}` was meant).
  */
 import type { Definitions } from '../definitions/model.js';
 import { Masker } from '../secrets/masker.js';
+import { knownSecretValues } from '../secrets/known.js';
 
 /** Masks secret values known to this process in text sent to the browser. */
 export class ResponseMasker {
@@ -25,11 +27,7 @@ export class ResponseMasker {
 
   /** The masker for the current definitions and environment (rebuilt when either changed). */
   private current(): Masker {
-    const values: string[] = [];
-    for (const s of this.defs().secrets.values()) {
-      const v = s.env ? this.processEnv[s.env] : undefined;
-      if (v) values.push(v);
-    }
+    const values = knownSecretValues({ defs: this.defs(), processEnv: this.processEnv, readTokenFile: false });
     const key = values.join('\u0000');
     if (key !== this.key) {
       this.key = key;

@@ -151,6 +151,15 @@ describe('Notifier', () => {
     expect(run.status).toBe('failure');
   });
 
+  it("masks a Slack (or proxy) error answer that echoes the webhook, before it is recorded", async () => {
+    const { slack, notifier } = await setup();
+    const path = new URL(slack.url).pathname;
+    slack.script.push({ status: 404, body: `no_service: ${path} (token s3cr3tW3bh00kT0k3n, url ${slack.url}, ${encodeURIComponent(slack.url).replace(/%[0-9A-F]{2}/g, (x) => x.toLowerCase())})` });
+    const o = await notifier.runEnded(failedRun());
+    expect(o.status).toBe('failed');
+    expect(o.detail).toBe('run_failure_slack: Slack answered 404 no_service: *** (token ***, url ***, ***)');
+  });
+
   it('one notification sent and one without webhook: sent, with both in the detail', async () => {
     const other: NotificationDef = { name: 'team_b', on: ['run_failure'], slack: { webhook: '${env:TEAM_B_WEBHOOK}' }, pos };
     const { slack, notifier, out } = await setup({ notifications: [failureSlack, other] });

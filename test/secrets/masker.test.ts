@@ -70,6 +70,37 @@ describe('Masker', () => {
     expect(forms).toContain('hello+world');
   });
 
+  it('masks every percent-encoding: strict RFC 3986, lowercase hex, partial, form, of the base64 forms too', () => {
+    const secret = "it's (a) s3cret*! ~é/+=";
+    const m = new Masker([secret]);
+    // Python's quote(v, safe=''): everything but A-Za-z0-9_.-~ escaped, uppercase hex.
+    const strict = [...Buffer.from(secret)].map((b) => (/[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : '%' + b.toString(16).toUpperCase().padStart(2, '0'))).join('');
+    expect(strict).toContain('%28a%29'); // ( and ) escaped, unlike encodeURIComponent
+    const lower = strict.replace(/%[0-9A-F]{2}/g, (x) => x.toLowerCase());
+    const eachByte = [...Buffer.from(secret)].map((b) => '%' + b.toString(16).padStart(2, '0')).join('');
+    const uric = encodeURIComponent(secret);
+    const encodeUri = encodeURI(secret);
+    const form = uric.replace(/%20/g, '+');
+    const b64InUrl = encodeURIComponent(Buffer.from(secret).toString('base64')).replace(/%[0-9A-F]{2}/g, (x) => x.toLowerCase());
+    for (const form_ of [strict, lower, eachByte, uric, encodeUri, form, b64InUrl]) {
+      expect(m.mask(`url=https://x/?p=${form_}&q=1`), form_).toBe('url=https://x/?p=***&q=1');
+    }
+    // A % elsewhere in the line does not stop the plain value from being found.
+    expect(m.mask(`100% ${secret}`)).toBe('100% ***');
+    expect(m.mask('50% of nothing %zz')).toBe('50% of nothing %zz');
+  });
+
+  it('masks a value with a NUL, a newline or a lone surrogate in every form a message can show', () => {
+    const withNul = 'abcd\u0000efgh';
+    const m = new Masker([withNul, 'line-one\nline-two', 'x\ud800yz-tail']);
+    // Node's own messages quote values with util.inspect.
+    expect(m.mask(`Received 'abcd\\x00efgh'`)).toBe(`Received '***'`);
+    expect(m.mask('first abcd then efgh')).toBe('first *** then ***');
+    expect(m.mask('got line-two')).toBe('got ***');
+    // A child process prints the lone surrogate as U+FFFD.
+    expect(m.mask('x\ufffdyz-tail')).toBe('***');
+  });
+
   it('masks many lines with many values correctly', () => {
     const values = Array.from({ length: 30 }, (_, i) => `secret-value-${i}-${'x'.repeat(i)}`);
     const m = new Masker(values);
