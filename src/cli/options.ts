@@ -5,6 +5,7 @@ import { InputError } from '../diagnostics/diagnostic.js';
 import type { Definitions } from '../definitions/model.js';
 import type { Store } from '../storage/store.js';
 import type { ResolvedEnvironment } from '../definitions/environment.js';
+import { MAX_ATTEMPTS } from '../definitions/model.js';
 
 export interface PipelinesOptions {
   pipelines: string;
@@ -17,9 +18,38 @@ export interface JsonOptions extends PipelinesOptions {
   json?: boolean;
 }
 
-/** `-p, --pipelines DIR` (default `pipelines`). */
+/** `-p, --pipelines DIR` (else RUNNER_PIPELINES, else `pipelines`, relative to the current directory). */
 export function pipelinesOption(cmd: Command): Command {
-  return cmd.option('-p, --pipelines <dir>', 'the pipelines directory', process.env.RUNNER_PIPELINES ?? 'pipelines');
+  return cmd.addOption(new Option('-p, --pipelines <dir>', 'the pipelines directory').env('RUNNER_PIPELINES').default('pipelines'));
+}
+
+/** The options of a command that runs steps (`materialize`, `retry`). */
+export interface RunOptions extends PipelinesOptions, EnvOptions {
+  concurrency?: number;
+  failFast?: boolean;
+  dryRun?: boolean;
+  output?: 'tty' | 'plain' | 'json';
+  /** `--retries N`: attempts of every step are N + 1 for this run. */
+  retries?: number;
+}
+
+/** `--retries N`: a whole number from 0 to MAX_ATTEMPTS - 1. */
+export function retriesCount(value: string): number {
+  const max = MAX_ATTEMPTS - 1;
+  if (!/^[0-9]+$/.test(value) || Number(value) > max) {
+    throw new InputError(`--retries must be a whole number from 0 to ${max} (retries after the first attempt; retry.attempts is at most ${MAX_ATTEMPTS}), not \`${value}\``);
+  }
+  return Number(value);
+}
+
+/** The options shared by the commands that run steps: concurrency, fail-fast, retries, dry run, output. */
+export function runOptions(cmd: Command): Command {
+  cmd.option('-c, --concurrency <n>', 'steps at once (default runner.concurrency of the pipeline files, else 4)', positiveInt('--concurrency'));
+  cmd.option('--fail-fast', 'start no new step after the first failure');
+  cmd.option('--retries <n>', "retries of every step for this run, overriding each asset's retry.attempts (0: no retry, for debugging)", retriesCount);
+  cmd.option('--dry-run', 'print the plan and what each step would run (secrets as ***); run and record nothing');
+  cmd.addOption(choiceOption('-o, --output <mode>', 'tty (live tasks; the default on a terminal), plain (timestamped lines) or json (one event per line)', ['tty', 'plain', 'json']));
+  return cmd;
 }
 
 /** `--env NAME` (else RUNNER_ENV, else DAGSTER_ENV, else environments.default). */

@@ -3,6 +3,7 @@
  * output, the run id and where the logs are. `Tails` is the sink that remembers the last
  * lines of every step as the run goes (a few lines each, whatever a step prints).
  */
+import path from 'node:path';
 import type { EventSink, RunEvent } from '../execution/events.js';
 import type { RunOutcome } from '../execution/executor.js';
 import { STEP_STATUSES } from '../definitions/model.js';
@@ -36,7 +37,28 @@ export class Tails implements EventSink {
 export interface SummaryContext {
   /** The directory of the run's log files, if recorded. */
   logsDir?: string;
+  /** The arguments that find the run's store again (` -p DIR`), for the commands the summary suggests. */
+  locate?: string;
   style: Style;
+}
+
+/**
+ * ` -p DIR` when `runner logs` would not find the run without it (the run used another
+ * pipelines directory than `pipelines/` here), else ``. With RUNNER_HOME set the store is
+ * found through it and -p does not matter.
+ */
+export function locateArgs(pipelines: string, env: Record<string, string | undefined> = process.env, cwd = process.cwd()): string {
+  if (env.RUNNER_HOME) return '';
+  const abs = path.resolve(cwd, pipelines);
+  if (abs === path.resolve(cwd, 'pipelines')) return '';
+  const rel = path.relative(cwd, abs);
+  const shown = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : abs;
+  return ` -p ${shellQuote(shown)}`;
+}
+
+/** A word the shell reads back as it is. */
+function shellQuote(s: string): string {
+  return /^[\w./@%+=:,-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
 const ICON: Record<string, string> = { success: '✔', failure: '✖', skipped: '↓', canceled: '■', pending: '○', running: '…' };
@@ -71,7 +93,11 @@ export function formatSummary(outcome: RunOutcome, tails: Tails, ctx: SummaryCon
     out.push('');
     for (const st of skipped) out.push(s.yellow(`${ICON.skipped} ${st.key}: ${st.error ?? 'skipped'}`));
   }
+  const id = outcome.runId.slice(0, 8);
+  const locate = ctx.locate ?? '';
   out.push('', `Run id: ${outcome.runId}`);
-  if (ctx.logsDir) out.push(`Logs:   ${ctx.logsDir}  (runner logs ${outcome.runId.slice(0, 8)} [KEY])`);
+  if (ctx.logsDir) out.push(`Logs:   ${ctx.logsDir}  (runner logs ${id}${locate} [KEY])`);
+  const unfinished = outcome.steps.filter((st) => st.status !== 'success').length;
+  if (outcome.status !== 'success' && unfinished > 0) out.push(`Retry:  runner retry ${id}${locate}  (runs the ${unfinished === 1 ? 'step' : `${unfinished} steps`} that did not succeed)`);
   return out.join('\n') + '\n';
 }
