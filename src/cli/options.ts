@@ -1,5 +1,6 @@
 /** Options shared by many commands, and the one way a command loads definitions. */
 import { Option, type Command } from 'commander';
+import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../diagnostics/diagnostic.js';
 import type { Definitions } from '../definitions/model.js';
@@ -83,8 +84,22 @@ export function runnerHome(defsOrProjectDir: Definitions | string): string {
   return path.join(projectDir, '.runner');
 }
 
+/**
+ * The message for a pipelines directory that does not exist, saying which directory a
+ * relative one was looked for in and how to choose another; undefined when it exists.
+ */
+export function missingPipelinesDir(dir: string, env: Record<string, string | undefined> = process.env, cwd = process.cwd()): string | undefined {
+  const abs = path.resolve(cwd, dir);
+  if (fs.existsSync(abs) && fs.statSync(abs).isDirectory()) return undefined;
+  const from = env.RUNNER_PIPELINES !== undefined && env.RUNNER_PIPELINES === dir ? ' (from RUNNER_PIPELINES)' : '';
+  const where = path.isAbsolute(dir) ? '' : ` in ${cwd} (the current directory)`;
+  return `pipelines directory \`${dir}\`${from} does not exist${where}: pass -p DIR or set RUNNER_PIPELINES to use another`;
+}
+
 /** Loads the definitions or throws their diagnostics (exit 2). */
 export async function loadOrExit(opts: PipelinesOptions): Promise<Definitions> {
+  const missing = missingPipelinesDir(opts.pipelines);
+  if (missing) throw new InputError(missing);
   const { loadDefinitions } = await import('../definitions/load.js');
   const r = await loadDefinitions(path.resolve(opts.pipelines));
   if (!r.ok) throw new InputError(r.diagnostics);

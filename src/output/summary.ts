@@ -63,6 +63,30 @@ function shellQuote(s: string): string {
 
 const ICON: Record<string, string> = { success: '✔', failure: '✖', skipped: '↓', canceled: '■', pending: '○', running: '…' };
 
+/** Failed steps that would print the same text, with the output lines shown under it. */
+interface FailureGroup {
+  steps: RunOutcome['steps'];
+  tail: string[];
+}
+
+/** Failed steps grouped by error and shown output, in the order of each group's first step. */
+function failureGroups(outcome: RunOutcome, tails: Tails): FailureGroup[] {
+  const groups = new Map<string, FailureGroup>();
+  for (const st of outcome.steps) {
+    if (st.status !== 'failure') continue;
+    const error = st.error ?? 'failed';
+    // The command handler's error already ends with the last lines; others get them here.
+    const t = tails.of(st.key);
+    const last = t.length > 0 ? t[t.length - 1]! : undefined;
+    const tail = last !== undefined && !error.includes(last.slice(0, 80)) ? t : [];
+    const id = JSON.stringify([error, tail]);
+    const g = groups.get(id);
+    if (g) g.steps.push(st);
+    else groups.set(id, { steps: [st], tail });
+  }
+  return [...groups.values()];
+}
+
 /** The summary text (ends with a newline). */
 export function formatSummary(outcome: RunOutcome, tails: Tails, ctx: SummaryContext): string {
   const { style: s } = ctx;
@@ -73,19 +97,17 @@ export function formatSummary(outcome: RunOutcome, tails: Tails, ctx: SummaryCon
   const parts = STEP_STATUSES.filter((st) => counts.has(st)).map((st) => paint(st, `${counts.get(st)} ${st}`));
   const out: string[] = [''];
   out.push(`${s.bold(`Run ${paint(outcome.status, outcome.status)}`)} in ${formatDuration(outcome.endedAt - outcome.startedAt)}: ${parts.join(', ') || 'no steps'}`);
-  for (const st of outcome.steps) {
-    if (st.status !== 'failure') continue;
+  for (const group of failureGroups(outcome, tails)) {
+    const st = group.steps[0]!;
     const error = st.error ?? 'failed';
-    out.push('', `${s.red(ICON.failure!)} ${s.bold(st.key)}${st.attempts > 1 ? ` (${st.attempts} attempts)` : ''}`);
+    if (group.steps.length === 1) out.push('', `${s.red(ICON.failure!)} ${s.bold(st.key)}${st.attempts > 1 ? ` (${st.attempts} attempts)` : ''}`);
+    else out.push('', `${s.red(ICON.failure!)} ${s.bold(`${group.steps.length} steps`)} failed with the same error: ${group.steps.map((x) => s.bold(x.key)).join(', ')}`);
     const [headline, ...rest] = error.split('\n');
     out.push(`    ${headline}`);
     for (const l of rest) out.push(s.dim(`    | ${visibleLine(l)}`));
-    // The command handler's error already ends with the last lines; others get them here.
-    const tail = tails.of(st.key);
-    const last = tail.length > 0 ? tail[tail.length - 1]! : undefined;
-    if (last !== undefined && !error.includes(last.slice(0, 80))) {
+    if (group.tail.length > 0) {
       out.push(s.dim('    last output:'));
-      for (const l of tail) out.push(s.dim(`    | ${visibleLine(l)}`));
+      for (const l of group.tail) out.push(s.dim(`    | ${visibleLine(l)}`));
     }
   }
   const skipped = outcome.steps.filter((st) => st.status === 'skipped');
