@@ -46,9 +46,12 @@ export function elapsed(start: string | null, end: string | null, now: number): 
   return Number.isFinite(ms) ? formatDuration(Math.max(0, ms)) : '-';
 }
 
-/** `manual`, or `schedule NAME`. */
-export function triggerText(run: RunRecord): string {
-  return run.trigger.type === 'manual' ? 'manual' : `schedule ${run.trigger.schedule}`;
+/** `manual`, `schedule NAME`, or `retry of ID` (the short id unless `full`). */
+export function triggerText(run: RunRecord, full = false): string {
+  const t = run.trigger;
+  if (t.type === 'manual') return 'manual';
+  if (t.type === 'retry') return `retry of ${full ? t.retry_of : t.retry_of.slice(0, 8)}`;
+  return full ? `schedule ${t.schedule}, tick ${localTime(t.tick)}` : `schedule ${t.schedule}`;
 }
 
 /** `3 success, 1 failure, 2 skipped`: step counts by status. */
@@ -123,7 +126,7 @@ export function formatRun(run: RunRecord, o: ViewOptions): string {
   const field = (name: string, value: string): void => {
     out.push(`  ${name.padEnd(10)}${value}`);
   };
-  field('trigger', run.trigger.type === 'manual' ? 'manual' : `schedule ${run.trigger.schedule}, tick ${localTime(run.trigger.tick)}`);
+  field('trigger', triggerText(run, true));
   field('env', run.env);
   if (run.job) field('job', run.job);
   field('selection', run.selection);

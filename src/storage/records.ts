@@ -9,6 +9,7 @@ export interface RunRow {
   id: string;
   status: RunStatus;
   trigger: string;
+  retry_of: string | null;
   env: string;
   selection: string;
   job: string | null;
@@ -53,6 +54,7 @@ export function toRunRecord(home: string, row: RunRow, steps: StepRow[]): RunRec
     id: row.id,
     status: row.status,
     trigger: parseJson<Trigger>(row.trigger, { type: 'manual' }),
+    retry_of: row.retry_of ?? null,
     env: row.env,
     selection: row.selection,
     job: row.job,

@@ -134,13 +134,14 @@ export class Store implements EventSink {
     const db = this.db;
     const at = now();
     const insertRun = this.stmt(
-      `INSERT INTO runs (id, status, trigger, env, selection, job, pipelines_dir, created_at, owner_pid, owner_start, owner_machine, heartbeat_at)
-       VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO runs (id, status, trigger, retry_of, env, selection, job, pipelines_dir, created_at, owner_pid, owner_start, owner_machine, heartbeat_at)
+       VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertStep = this.stmt(`INSERT INTO steps (run_id, key, position, status) VALUES (?, ?, ?, 'pending')`);
     const owner = [process.pid, processStartTime(process.pid), machineId()] as const;
     db.transaction(() => {
-      insertRun.run(meta.id, JSON.stringify(meta.trigger), meta.env, meta.selection, meta.job ?? null, meta.pipelinesDir, at, ...owner, at);
+      const retryOf = meta.trigger.type === 'retry' ? meta.trigger.retry_of : null;
+      insertRun.run(meta.id, JSON.stringify(meta.trigger), retryOf, meta.env, meta.selection, meta.job ?? null, meta.pipelinesDir, at, ...owner, at);
       meta.keys.forEach((key, i) => insertStep.run(meta.id, key, i));
     })();
     fs.mkdirSync(runLogDir(this.home, meta.id), { recursive: true });

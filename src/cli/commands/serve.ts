@@ -1,7 +1,7 @@
 /** `runner serve`: the scheduler daemon, with /healthz, /readyz and /metrics. */
 import type { Command } from 'commander';
 import { InputError } from '../../diagnostics/diagnostic.js';
-import { choiceOption, durationArg, envOption, pipelinesOption, type EnvOptions, type PipelinesOptions } from '../options.js';
+import { choiceOption, durationArg, envOption, missingPipelinesDir, pipelinesOption, type EnvOptions, type PipelinesOptions } from '../options.js';
 
 interface ServeCliOptions extends PipelinesOptions, EnvOptions {
   host: string;
@@ -46,6 +46,8 @@ Examples:
   runner serve --port 8080 --grace 5m`,
   );
   cmd.action(async (opts: ServeCliOptions) => {
+    const missing = missingPipelinesDir(opts.pipelines);
+    if (missing) throw new InputError(missing);
     // The web UI's bind check comes first: a non-loopback address without a token exits 2.
     const { uiMount } = await import('../../ui/index.js');
     const ui = uiMount({ host: opts.host, token: opts.token ?? process.env.RUNNER_UI_TOKEN, env: opts.env });
