@@ -50,6 +50,21 @@ function splitPath(p: string): string[] {
 /** Method + path pattern routing; `GET` routes also answer `HEAD`. */
 export class Router {
   private readonly routes: Route[] = [];
+  /** Headers every answer carries unless the handler sets them (the web UI's security headers). */
+  private defaults: Record<string, string> = {};
+  /** Answers a path no route matches (the web UI's not-found page); a JSON 404 without it. */
+  private fallback: RouteHandler | undefined;
+
+  /** Sets headers that every answer carries, probes, 404s and streams included. */
+  setDefaultHeaders(headers: Readonly<Record<string, string>>): this {
+    this.defaults = { ...headers };
+    return this;
+  }
+  /** Sets the handler of unmatched paths (405s stay the router's). */
+  setFallback(handler: RouteHandler): this {
+    this.fallback = handler;
+    return this;
+  }
 
   /** Adds a route; `pattern` segments starting with `:` capture, a final `*` captures the rest as `params['*']`. */
   add(method: string, pattern: string, handler: RouteHandler): this {
@@ -81,6 +96,7 @@ export class Router {
   /** Answers one request (the server's request listener). */
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
+    for (const [k, v] of Object.entries(this.defaults)) res.setHeader(k, v);
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
@@ -91,7 +107,10 @@ export class Router {
     const { route, params, allowed } = this.match(method, url.pathname);
     if (!route) {
       if (allowed.length > 0) send(res, method, json(405, { error: `method ${method} not allowed` }, { allow: [...new Set(allowed)].join(', ') }));
-      else send(res, method, json(404, { error: `no such path: ${url.pathname}` }));
+      else if (this.fallback) {
+        const out = await this.fallback({ req, method, url, params: {} }, res);
+        if (out) send(res, method, out);
+      } else send(res, method, json(404, { error: `no such path: ${url.pathname}` }));
       return;
     }
     try {
