@@ -25,6 +25,7 @@ import { changeScheduleStatus, findSchedule, scheduleHistory, scheduleList } fro
 import { SECURITY_HEADERS, type Access, type Guard } from './guard.js';
 import type { ResponseMasker } from './mask.js';
 import { ManualRuns } from './runs.js';
+import { mergedLog } from './all-logs.js';
 import type { RunStreams } from './stream.js';
 import { countRuns, currentSteps, filterRuns, lastSteps, triggerNames } from './queries.js';
 
@@ -262,6 +263,12 @@ export function registerApi(d: ApiDeps): void {
     res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
     await pipeline(file, mask, res).catch(() => undefined);
     return undefined;
+  });
+
+  route('GET', '/api/runs/:id/logs', 'read', async (ctx) => {
+    const run = runOr404(ctx.params['id']!);
+    store.flush();
+    return send(200, await mergedLog(run, (t) => masker.mask(t)));
   });
 
   route('GET', '/api/runs/:id/stream', 'read', async (ctx, res) => {
