@@ -10,7 +10,7 @@ import path from 'node:path';
 import type http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { AnsiParser, stripAnsi } from '../../src/ui/app/ansi.js';
-import { orderSteps } from '../../src/ui/app/pages/run-timeline.js';
+import { orderSteps } from '../../src/ui/app/step-order.js';
 import { groupId, layoutGroups, lineage } from '../../src/ui/app/group-layout.js';
 import { dependencyDepths } from '../../src/ui/app/graph-layout.js';
 import { LINE_INDEX_SUFFIX, LogWriter } from '../../src/storage/logs.js';

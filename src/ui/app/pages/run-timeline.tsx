@@ -7,20 +7,9 @@ import { useEffect, useRef } from 'preact/hooks';
 import { Status } from '../components.js';
 import { elapsed, localTime } from '../format.js';
 import type { RunRecord, StepRecord } from '../types.js';
+import type { StepOrder } from '../step-order.js';
 
-/** How the rows are ordered. */
-export type StepOrder = 'plan' | 'start';
-
-/** The steps to show: those of `status` (all when empty), in `order` (steps that never started last, in plan order). */
-export function orderSteps(steps: readonly StepRecord[], order: StepOrder, status: string): StepRecord[] {
-  const kept = steps.filter((s) => status === '' || s.status === status);
-  if (order === 'plan') return kept;
-  const at = (s: StepRecord) => (s.started_at ? Date.parse(s.started_at) : Infinity);
-  return kept
-    .map((s, i) => ({ s, i }))
-    .sort((a, b) => at(a.s) - at(b.s) || a.i - b.i)
-    .map((x) => x.s);
-}
+export { orderSteps, type StepOrder } from '../step-order.js';
 
 /** The order and status controls of the timeline. */
 export function TimelineControls(props: { run: RunRecord; order: StepOrder; status: string; onOrder: (o: StepOrder) => void; onStatus: (s: string) => void }) {

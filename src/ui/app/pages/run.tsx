@@ -79,7 +79,8 @@ function StepPanel({ run, step, stream }: { run: RunRecord; step: StepRecord; st
         <dt>Exit code</dt>
         <dd>{step.exit_code ?? '-'}</dd>
       </dl>
-      {step.error && (
+      {/* A failed step's message is in the box at the top (shown once); a skip or cancel reason is only here. */}
+      {step.error && step.status !== 'failure' && (
         <pre class="error-box step-error" data-role="step-error">
           {stripAnsi(step.error)}
         </pre>
@@ -98,8 +99,9 @@ function StepPanel({ run, step, stream }: { run: RunRecord; step: StepRecord; st
   );
 }
 
-/** The run's error and one line per distinct failure (steps failing the same way share it); a step's whole message is in its panel. */
+/** The run's error and each distinct failure message once: its first line, the rest on request; steps failing the same way share it. */
 function FailureBox({ run, onPick }: { run: RunRecord; onPick: (key: string) => void }) {
+  // Grouped by the message's first line: ten steps failing the same way show it once.
   const byMessage = new Map<string, StepRecord[]>();
   for (const s of run.steps) {
     if (s.status !== 'failure') continue;
@@ -124,6 +126,12 @@ function FailureBox({ run, onPick }: { run: RunRecord; onPick: (key: string) => 
             {steps.length === 1 && steps[0]!.attempts > 1 ? ` after ${steps[0]!.attempts} attempts` : ''}:
           </p>
           <pre class="failure-line">{message}</pre>
+          {(steps[0]!.error ?? '').includes('\n') && (
+            <details>
+              <summary class="small">the whole message{steps.length > 1 ? ` (of ${steps[0]!.key})` : ''}</summary>
+              <pre>{stripAnsi(steps[0]!.error ?? '').split('\n').slice(1).join('\n')}</pre>
+            </details>
+          )}
         </div>
       ))}
     </div>
