@@ -51,6 +51,21 @@ function splitPath(p: string): string[] {
 /** Method + path pattern routing; `GET` routes also answer `HEAD`. */
 export class Router {
   private readonly routes: Route[] = [];
+  /** Headers every answer carries unless the handler sets them (the web UI's security headers). */
+  private defaults: Record<string, string> = {};
+  /** Answers a path no route matches (the web UI's not-found page); a JSON 404 without it. */
+  private fallback: RouteHandler | undefined;
+
+  /** Sets headers that every answer carries, probes, 404s and streams included. */
+  setDefaultHeaders(headers: Readonly<Record<string, string>>): this {
+    this.defaults = { ...headers };
+    return this;
+  }
+  /** Sets the handler of unmatched paths (405s stay the router's). */
+  setFallback(handler: RouteHandler): this {
+    this.fallback = handler;
+    return this;
+  }
 
   /** Adds a route; `pattern` segments starting with `:` capture, a final `*` captures the rest as `params['*']`. */
   add(method: string, pattern: string, handler: RouteHandler): this {
@@ -86,6 +101,7 @@ export class Router {
    */
   async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
+    for (const [k, v] of Object.entries(this.defaults)) res.setHeader(k, v);
     try {
       const out = await this.answer(req, res, method);
       if (out) send(res, method, out);
@@ -106,6 +122,7 @@ export class Router {
     const { route, params, allowed } = this.match(method, url.pathname);
     if (!route) {
       if (allowed.length > 0) return json(405, { error: `method ${method} not allowed` }, { allow: [...new Set(allowed)].join(', ') });
+      if (this.fallback) return this.fallback({ req, method, url, params: {} }, res);
       return json(404, { error: `no such path: ${url.pathname}` });
     }
     return route.handler({ req, method, url, params }, res);

@@ -24,12 +24,28 @@ export function stepLogPath(home: string, runId: string, key: string): string {
 
 const WRITE_THRESHOLD = 256 * 1024;
 
+/**
+ * Beside each log, `<file>.idx` says when its lines came and on which stream: one record
+ * `LINE MS STREAM\n` (0-based line number, epoch milliseconds) whenever the stream changes
+ * or at least {@link INDEX_EVERY_MS} passed; a line without a record of its own has the
+ * time and stream of the record before it. The web UI's merged log of all steps reads it.
+ */
+export const LINE_INDEX_SUFFIX = '.idx';
+const INDEX_EVERY_MS = 100;
+
 interface OpenLog {
   fd: number | undefined;
   chunks: string[];
   bytes: number;
   /** The stream whose last piece had no newline after it (its line goes on), if any. */
   open: string | undefined;
+  /** Lines begun since this entry was made (the file may already hold `base` lines). */
+  lines: number;
+  base: number | undefined;
+  /** Line index records not written yet: line (relative to `base`), time, stream. */
+  idx: Array<[number, number, string]>;
+  lastTs: number;
+  lastStream: string | undefined;
 }
 
 /** Buffered appends to step log files, keyed by path. */
@@ -48,9 +64,20 @@ export class LogWriter {
   append(file: string, line: string, partial = false, stream = 'stdout'): void {
     let f = this.files.get(file);
     if (!f) {
-      f = { fd: undefined, chunks: [], bytes: 0, open: undefined };
+      f = { fd: undefined, chunks: [], bytes: 0, open: undefined, lines: 0, base: undefined, idx: [], lastTs: 0, lastStream: undefined };
       this.files.set(file, f);
     }
+    if (f.open !== undefined && f.open !== stream) f.lines++;
+    if (f.open !== stream) {
+      // This piece begins a line.
+      const now = Date.now();
+      if (stream !== f.lastStream || now - f.lastTs >= INDEX_EVERY_MS) {
+        f.idx.push([f.lines, now, stream]);
+        f.lastTs = now;
+        f.lastStream = stream;
+      }
+    }
+    if (!partial) f.lines++;
     const text = (f.open !== undefined && f.open !== stream ? '\n' : '') + line + (partial ? '' : '\n');
     f.open = partial ? stream : undefined;
     f.chunks.push(text);
@@ -124,8 +151,23 @@ export class LogWriter {
       const buf = Buffer.from(data, 'utf8');
       let off = 0;
       while (off < buf.length) off += fs.writeSync(f.fd, buf, off, buf.length - off);
+      if (f.idx.length > 0) {
+        // A file reopened after its step finished already holds lines: number on from them.
+        f.base ??= fs.existsSync(file + LINE_INDEX_SUFFIX) ? countLines(file, buf.length) : 0;
+        const base = f.base;
+        fs.appendFileSync(file + LINE_INDEX_SUFFIX, f.idx.map(([l, t, st]) => `${base + l} ${t} ${st}\n`).join(''), { mode: 0o600 });
+        f.idx = [];
+      }
     } catch (err) {
       this.error ??= err as Error;
     }
   }
+}
+
+/** The newlines of `file` before its last `tail` bytes (what was there before this entry's first write). */
+function countLines(file: string, tail: number): number {
+  const data = fs.readFileSync(file);
+  let n = 0;
+  for (let i = 0; i < data.length - tail; i++) if (data[i] === 10) n++;
+  return n;
 }

@@ -25,8 +25,9 @@ import { changeScheduleStatus, findSchedule, scheduleHistory, scheduleList } fro
 import { SECURITY_HEADERS, type Access, type Guard } from './guard.js';
 import type { ResponseMasker } from './mask.js';
 import { ManualRuns } from './runs.js';
+import { mergedLog } from './all-logs.js';
 import type { RunStreams } from './stream.js';
-import { currentSteps, filterRuns, lastSteps, triggerNames } from './queries.js';
+import { countRuns, currentSteps, filterRuns, lastSteps, triggerNames } from './queries.js';
 
 /** What the API routes use. */
 export interface ApiDeps {
@@ -87,6 +88,15 @@ function intParam(url: URL, name: string, fallback: number, max: number): number
   if (v === null || v === '') return fallback;
   if (!/^[0-9]+$/.test(v) || Number(v) < 1) throw new InputError(`${name} must be a positive integer, not \`${v}\``);
   return Math.min(Number(v), max);
+}
+
+/** An ISO 8601 time parameter (`2024-05-01` or `2024-05-01T12:00:00Z`) as the store's UTC form, or undefined. */
+function timeParam(url: URL, name: string): string | undefined {
+  const v = url.searchParams.get(name);
+  if (v === null || v === '') return undefined;
+  const t = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(v) ? Date.parse(v) : NaN;
+  if (Number.isNaN(t)) throw new InputError(`${name} must be an ISO 8601 time such as 2024-05-01 or 2024-05-01T12:00:00Z, not \`${v}\``);
+  return new Date(t).toISOString();
 }
 
 /** Adds the API routes to the router. */
@@ -184,13 +194,19 @@ export function registerApi(d: ApiDeps): void {
   route('GET', '/api/runs', 'read', (ctx) => {
     const status = ctx.url.searchParams.get('status') || undefined;
     if (status !== undefined && !RUN_STATUSES.includes(status as RunStatus)) throw new InputError(`status must be one of ${RUN_STATUSES.join(', ')}, not \`${status}\``);
-    const runs = filterRuns(store, {
+    const filter = {
       status: status as RunStatus | undefined,
       trigger: ctx.url.searchParams.get('trigger') || undefined,
       asset: ctx.url.searchParams.get('asset')?.replaceAll('__', '/') || undefined,
+      since: timeParam(ctx.url, 'since'),
+      until: timeParam(ctx.url, 'until'),
       limit: intParam(ctx.url, 'limit', 50, 500),
-    });
-    return send(200, { runs });
+      offset: ctx.url.searchParams.get('offset') === '0' ? 0 : intParam(ctx.url, 'offset', 0, Number.MAX_SAFE_INTEGER),
+    };
+    const runs = filterRuns(store, filter);
+    const total = countRuns(store, filter);
+    const next = filter.offset + runs.length;
+    return send(200, { runs, total, offset: filter.offset, next_offset: next < total ? next : null });
   });
 
   route('GET', '/api/triggers', 'read', () => send(200, { schedules: [...new Set([...d.defs().schedules.keys(), ...triggerNames(store.db)])].sort() }));
@@ -247,6 +263,12 @@ export function registerApi(d: ApiDeps): void {
     res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
     await pipeline(file, mask, res).catch(() => undefined);
     return undefined;
+  });
+
+  route('GET', '/api/runs/:id/logs', 'read', async (ctx) => {
+    const run = runOr404(ctx.params['id']!);
+    store.flush();
+    return send(200, await mergedLog(run, (t) => masker.mask(t)));
   });
 
   route('GET', '/api/runs/:id/stream', 'read', async (ctx, res) => {

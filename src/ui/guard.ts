@@ -5,7 +5,9 @@
  *   `runner serve --token`); serve refuses to start without one. A request proves it with
  *   `Authorization: Bearer TOKEN`, or with the session cookie that a first page load with
  *   `?token=TOKEN` sets (HttpOnly, SameSite=Strict; it holds an HMAC of the token, not
- *   the token). A token given on a loopback bind is required the same way.
+ *   the token, and the time it was issued: it lasts {@link SESSION_MAX_AGE_S}; `Secure` when
+ *   the request came over HTTPS, see {@link viaHttps}). A token given on a loopback bind
+ *   is required the same way.
  * - Without a token (loopback), the `Host` header must name a loopback host, so a web
  *   page whose DNS name rebinds to 127.0.0.1 cannot read the API.
  * - State-changing calls are POSTs that need the per-process CSRF token (delivered in the
@@ -23,6 +25,19 @@ import type { RouteResponse } from '../serve/http.js';
 
 /** The name of the session cookie. */
 export const SESSION_COOKIE = 'runner_ui_session';
+/** How long a session lasts: the cookie's Max-Age, and the age past which its value is refused. */
+export const SESSION_MAX_AGE_S = 7 * 24 * 3600;
+
+/**
+ * Whether the request came over HTTPS: the connection is TLS, or a proxy in front says so
+ * with `X-Forwarded-Proto: https` (its first value).
+ */
+export function viaHttps(req: http.IncomingMessage): boolean {
+  if ((req.socket as { encrypted?: boolean } | undefined)?.encrypted === true) return true;
+  const fwd = req.headers['x-forwarded-proto'];
+  const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim().toLowerCase();
+  return first === 'https';
+}
 
 /** Headers every UI response carries. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -88,12 +103,17 @@ export type Verdict = { ok: true; bearer: boolean } | { ok: false; response: Rou
 export class Guard {
   /** The per-process CSRF token, put in every page. */
   readonly csrfToken: string;
-  private readonly session: string | undefined;
 
-  constructor(private readonly token: string | undefined) {
+  constructor(
+    private readonly token: string | undefined,
+    private readonly now: () => number = Date.now,
+  ) {
     this.csrfToken = randomBytes(24).toString('base64url');
-    // The cookie carries a value derived from the token, so a leaked cookie does not leak the token.
-    this.session = token ? createHmac('sha256', token).update('runner ui session v1').digest('base64url') : undefined;
+  }
+
+  /** The cookie value for a session issued at `issuedS` (seconds): the time and an HMAC of it keyed by the token, so a leaked cookie does not leak the token and expires. */
+  private sessionValue(issuedS: number): string {
+    return `${issuedS}.${createHmac('sha256', this.token!).update(`runner ui session v2 ${issuedS}`).digest('base64url')}`;
   }
 
   /** Whether a token is required. */
@@ -113,7 +133,7 @@ export class Guard {
       if (m && sameSecret(m[1]!, this.token)) bearer = true;
       else if (!this.hasSession(req)) {
         const q = url.searchParams.get('token');
-        if (access === 'page' && q !== null && sameSecret(q, this.token)) return { ok: false, response: this.login(url) };
+        if (access === 'page' && q !== null && sameSecret(q, this.token)) return { ok: false, response: this.login(req, url) };
         return refuse(access, 401, 'a token is required: open the page with ?token=TOKEN once, or send Authorization: Bearer TOKEN');
       }
     }
@@ -126,17 +146,23 @@ export class Guard {
 
   private hasSession(req: http.IncomingMessage): boolean {
     const c = cookies(req).get(SESSION_COOKIE);
-    return c !== undefined && this.session !== undefined && sameSecret(c, this.session);
+    const m = c === undefined || this.token === undefined ? null : /^(\d{1,12})\./.exec(c);
+    if (!m) return false;
+    const issued = Number(m[1]);
+    const age = this.now() / 1000 - issued;
+    return age >= -60 && age <= SESSION_MAX_AGE_S && sameSecret(c!, this.sessionValue(issued));
   }
 
-  /** Sets the session cookie and sends the browser to the same page without the token in its address. */
-  private login(url: URL): RouteResponse {
+  /** Sets the session cookie (`Secure` when the request came over HTTPS) and sends the browser to the same page without the token in its address. */
+  private login(req: http.IncomingMessage, url: URL): RouteResponse {
     const clean = new URL(url.href);
     clean.searchParams.delete('token');
     const location = clean.pathname + (clean.search === '?' ? '' : clean.search);
+    const value = this.sessionValue(Math.floor(this.now() / 1000));
+    const secure = viaHttps(req) ? '; Secure' : '';
     return {
       status: 303,
-      headers: { ...SECURITY_HEADERS, location, 'set-cookie': `${SESSION_COOKIE}=${this.session}; HttpOnly; SameSite=Strict; Path=/` },
+      headers: { ...SECURITY_HEADERS, location, 'set-cookie': `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_MAX_AGE_S}${secure}` },
       body: '',
     };
   }

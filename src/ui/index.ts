@@ -67,6 +67,18 @@ function mountUi(ctx: ServeContext, opts: UiOptions): void {
   };
   for (const p of PAGE_ROUTES) ctx.router.get(p, page);
 
+  // Every answer carries the security headers (probes, 404s and streams too); an unknown
+  // page path gets the app's page with 404, which shows the app's not-found page.
+  ctx.router.setDefaultHeaders(SECURITY_HEADERS);
+  ctx.router.setFallback((c) => {
+    const p = c.url.pathname;
+    if ((c.method === 'GET' || c.method === 'HEAD') && !p.startsWith('/api/') && !p.startsWith('/static/')) {
+      const out = page(c);
+      return out.status === 200 ? { ...out, status: 404 } : out;
+    }
+    return jsonResponse(masker, 404, { error: `no such path: ${p}` });
+  });
+
   ctx.router.get('/static/:file', (c) => {
     const verdict = guard.check(c.req, c.url, 'read');
     if (!verdict.ok) return verdict.response;

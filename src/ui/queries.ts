@@ -91,11 +91,29 @@ export interface RunFilter {
   trigger?: string;
   /** Runs with a step for this asset key. */
   asset?: string;
+  /** Runs recorded at or after this ISO time. */
+  since?: string;
+  /** Runs recorded before this ISO time. */
+  until?: string;
   limit: number;
+  /** How many of the newest matching runs to pass over (paging). */
+  offset?: number;
 }
 
 /** Runs matching `f`, newest first, as `runner runs --json` prints them. */
 export function filterRuns(store: Store, f: RunFilter): RunRecord[] {
+  const { sql, params } = runsWhere(store, f);
+  const rows = store.db.prepare(`SELECT r.* FROM runs r ${sql} ORDER BY r.created_at DESC, r.rowid DESC LIMIT ? OFFSET ?`).all(...params, f.limit, f.offset ?? 0) as RunRow[];
+  return withSteps(store, rows);
+}
+
+/** How many runs match `f` (its limit and offset aside). */
+export function countRuns(store: Store, f: RunFilter): number {
+  const { sql, params } = runsWhere(store, f);
+  return (store.db.prepare(`SELECT COUNT(*) AS n FROM runs r ${sql}`).get(...params) as { n: number }).n;
+}
+
+function runsWhere(store: Store, f: RunFilter): { sql: string; params: unknown[] } {
   store.flush();
   const db = store.db;
   const where: string[] = [];
@@ -115,9 +133,16 @@ export function filterRuns(store: Store, f: RunFilter): RunRecord[] {
     where.push('EXISTS (SELECT 1 FROM steps s WHERE s.run_id = r.id AND s.key = ?)');
     params.push(f.asset);
   }
-  const sql = `SELECT r.* FROM runs r ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`;
-  const rows = db.prepare(sql).all(...params, f.limit) as RunRow[];
-  return withSteps(store, rows);
+  // created_at is an ISO time in UTC (same width), so text order is time order.
+  if (f.since) {
+    where.push('r.created_at >= ?');
+    params.push(f.since);
+  }
+  if (f.until) {
+    where.push('r.created_at < ?');
+    params.push(f.until);
+  }
+  return { sql: where.length ? 'WHERE ' + where.join(' AND ') : '', params };
 }
 
 function withSteps(store: Store, rows: RunRow[]): RunRecord[] {

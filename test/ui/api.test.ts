@@ -299,8 +299,11 @@ describe('access', () => {
       const tcsrf = await csrfOf(t.url, { ...host, cookie });
       expect((await request(`${t.url}/api/schedules/nightly/start`, { method: 'POST', headers: { ...host, cookie, 'x-csrf-token': tcsrf } })).status).toBe(200);
       expect((await request(`${t.url}/api/schedules/nightly/stop`, { method: 'POST', headers: { ...host, authorization: `Bearer ${token}` } })).status).toBe(200);
-      // Probes are serve's routes, not the UI's: nothing here mounts them, and the UI does not guard them.
-      expect((await request(`${t.url}/healthz`, { headers: host })).status).toBe(404);
+      // An unknown path is the app's not-found page, behind the token like every page.
+      expect((await request(`${t.url}/no/such/page`, { headers: host })).status).toBe(401);
+      const missing = await request(`${t.url}/no/such/page`, { headers: { ...host, cookie } });
+      expect(missing.status).toBe(404);
+      expect(missing.text).toContain('<div id="app"></div>');
     } finally {
       await t.close();
     }

@@ -7,7 +7,7 @@ import type http from 'node:http';
 import { cronToWords } from '../../src/ui/app/cron-words.js';
 import { fitLabel, layoutGraph } from '../../src/ui/app/graph-layout.js';
 import { elapsed, recordsOf, relativeTime, stepCounts } from '../../src/ui/app/format.js';
-import { Guard, SESSION_COOKIE, checkBind, hostName, isLoopback } from '../../src/ui/guard.js';
+import { Guard, SESSION_COOKIE, SESSION_MAX_AGE_S, checkBind, hostName, isLoopback } from '../../src/ui/guard.js';
 import { InputError } from '../../src/diagnostics/diagnostic.js';
 import { pageHtml, readStatic } from '../../src/ui/static.js';
 
@@ -148,7 +148,7 @@ describe('guard', () => {
     expect(login.response.status).toBe(303);
     expect(login.response.headers!['location']).toBe('/runs/abc?x=1');
     const cookie = login.response.headers!['set-cookie']!;
-    expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=[^;]+; HttpOnly; SameSite=Strict; Path=/$`));
+    expect(cookie).toMatch(new RegExp(`^${SESSION_COOKIE}=[^;]+; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_MAX_AGE_S}$`));
     expect(cookie).not.toContain(token);
     const session = cookie.split(';')[0]!;
     expect(g.check(req({ ...host, cookie: `other=1; ${session}` }), url('/api/runs'), 'read')).toEqual({ ok: true, bearer: false });

@@ -1,7 +1,7 @@
 /** Small pieces the pages share: status badges, times, errors with their caret lines. */
 import type { ComponentChildren } from 'preact';
 import { ApiError } from './api.js';
-import { localTime, relativeTime } from './format.js';
+import { localTime, relativeTime, utcTime } from './format.js';
 import type { Diagnostic } from './types.js';
 
 /** A status word in its colour (the same words as the CLI and the store). */
@@ -10,12 +10,22 @@ export function Status({ status }: { status: string | null | undefined }) {
   return <span class={`badge status-${s}`} data-status={s}>{s === 'never' ? 'never run' : s}</span>;
 }
 
-/** A time shown relative (`5 min ago`), the exact local time on hover. */
+/** A time shown relative (`5 min ago`), the exact local time (with its zone) and UTC on hover. */
 export function Time({ iso, now }: { iso: string | null | undefined; now?: number }) {
   if (!iso) return <span class="muted">-</span>;
   return (
-    <time dateTime={iso} title={localTime(iso)}>
+    <time dateTime={iso} title={`${localTime(iso)}\n${utcTime(iso)}`}>
       {relativeTime(iso, now)}
+    </time>
+  );
+}
+
+/** A time in the browser's zone, named (`2024-05-01 14:00:00 CEST`), UTC on hover. */
+export function LocalTime({ iso }: { iso: string | null | undefined }) {
+  if (!iso) return <span class="muted">-</span>;
+  return (
+    <time dateTime={iso} title={utcTime(iso)}>
+      {localTime(iso)}
     </time>
   );
 }

@@ -5,12 +5,37 @@ export { formatDuration };
 
 const pad = (n: number): string => String(n).padStart(2, '0');
 
-/** `2024-05-01 12:00:00` in the browser's time zone, or `-`. */
+/** The browser's short name of its time zone at `d` (`CEST`, `UTC`, `GMT+2`). */
+export function zoneName(d: Date): string {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** `2024-05-01 12:00:00 CEST` in the browser's time zone (named), or `-`. */
 export function localTime(iso: string | null | undefined): string {
   if (!iso) return '-';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const zone = zoneName(d);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}${zone ? ' ' + zone : ''}`;
+}
+
+/** `2024-05-01 12:00:00 UTC`: the time in UTC, for hovers beside a local time. */
+export function utcTime(iso: string | null | undefined): string {
+  if (!iso) return '-';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+
+/** `12:00:01.204`, the local time of day with milliseconds (log lines). */
+export function clockTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')}`;
 }
 
 /** `just now`, `5 min ago`, `3 h ago`, `2 days ago` (and `in 5 min` for the future). */

@@ -42,6 +42,42 @@ export interface LayoutOptions {
   gapX?: number;
   gapY?: number;
   margin?: number;
+  /** The column of each node (default: its dependency depth among `nodes`). */
+  layerOf?: (key: string) => number;
+}
+
+/** Each key's dependency depth: the longest path from a root; a cycle (never in valid definitions) is cut where found. */
+export function dependencyDepths(keys: readonly string[], edges: ReadonlyArray<{ from: string; to: string }>): Map<string, number> {
+  const parents = new Map<string, string[]>(keys.map((k) => [k, []]));
+  for (const e of edges) if (e.from !== e.to) parents.get(e.to)?.push(e.from);
+  const depth = new Map<string, number>();
+  const visiting = new Set<string>();
+  // Iterative, so a chain of thousands of assets cannot overflow the stack.
+  for (const root of keys) {
+    if (depth.has(root)) continue;
+    const stack: Array<{ k: string; i: number; d: number }> = [{ k: root, i: 0, d: 0 }];
+    visiting.add(root);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      const ps = parents.get(top.k) ?? [];
+      if (top.i < ps.length) {
+        const p = ps[top.i++]!;
+        const known = depth.get(p);
+        if (known !== undefined) top.d = Math.max(top.d, known + 1);
+        else if (!visiting.has(p) && parents.has(p)) {
+          visiting.add(p);
+          stack.push({ k: p, i: 0, d: 0 });
+        }
+        continue;
+      }
+      stack.pop();
+      visiting.delete(top.k);
+      depth.set(top.k, top.d);
+      const below = stack[stack.length - 1];
+      if (below) below.d = Math.max(below.d, top.d + 1);
+    }
+  }
+  return depth;
 }
 
 /** Lays out `nodes` (any order) with `edges` (`from` upstream → `to`); edges to unknown keys are dropped. */
@@ -56,22 +92,7 @@ export function layoutGraph(nodes: ReadonlyArray<{ key: string }>, edges: Readon
   const kept = edges.filter((e) => known.has(e.from) && known.has(e.to) && e.from !== e.to);
   const parents = new Map<string, string[]>(keys.map((k) => [k, []]));
   for (const e of kept) parents.get(e.to)!.push(e.from);
-
-  // Depth = longest path from a root; a cycle (never in valid definitions) is cut where found.
-  const depth = new Map<string, number>();
-  const visiting = new Set<string>();
-  const depthOf = (k: string): number => {
-    const known = depth.get(k);
-    if (known !== undefined) return known;
-    if (visiting.has(k)) return 0;
-    visiting.add(k);
-    let d = 0;
-    for (const p of parents.get(k)!) d = Math.max(d, depthOf(p) + 1);
-    visiting.delete(k);
-    depth.set(k, d);
-    return d;
-  };
-  keys.forEach(depthOf);
+  const depth = opts.layerOf ? new Map(keys.map((k) => [k, opts.layerOf!(k)])) : dependencyDepths(keys, kept);
 
   const layers: string[][] = [];
   for (const k of keys) (layers[depth.get(k)!] ??= []).push(k);
@@ -96,7 +117,8 @@ export function layoutGraph(nodes: ReadonlyArray<{ key: string }>, edges: Readon
       next = y + step;
     });
   });
-  const bottom = Math.max(margin + H, ...[...placed.values()].map((n) => n.y + H));
+  let bottom = margin + H;
+  for (const n of placed.values()) bottom = Math.max(bottom, n.y + H);
   const placedEdges = kept.map((e) => {
     const a = placed.get(e.from)!;
     const b = placed.get(e.to)!;

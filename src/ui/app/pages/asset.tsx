@@ -129,6 +129,7 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
         {runs.length === 0 ? (
           <p class="muted">No run has materialized this asset yet.</p>
         ) : (
+          <div class="table-scroll">
           <table>
             <thead>
               <tr>
@@ -168,6 +169,7 @@ export function AssetPage({ assetKey }: { assetKey: string }) {
               })}
             </tbody>
           </table>
+          </div>
         )}
       </Panel>
     </div>

@@ -1,5 +1,5 @@
 /** Assets: the graph coloured by each asset's last run, the table beside it, and a selection box that highlights what an expression selects. */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, assetPath, getJson, withQuery } from '../api.js';
 import { useJson } from '../hooks.js';
 import { AssetGraph, type NodeState } from '../graph.js';
@@ -10,11 +10,11 @@ import type { AssetsDoc, GraphDoc } from '../types.js';
 
 type Asset = AssetsDoc['assets'][number];
 
-function stateOf(a: Asset | undefined): NodeState {
+function stateOf(a: Asset | undefined, now?: number): NodeState {
   if (!a) return { status: 'never', detail: 'never run' };
   if (a.current?.status === 'running') return { status: 'running', detail: `running · run ${shortId(a.current.run_id)}` };
   if (!a.last) return { status: a.current ? 'pending' : 'never', detail: a.current ? 'waiting in a run' : 'never run' };
-  return { status: a.last.status, detail: `${a.last.status} · ${relativeTime(a.last.ended_at)}` };
+  return { status: a.last.status, detail: `${a.last.status} · ${relativeTime(a.last.ended_at, now)}` };
 }
 
 export function AssetsPage({ loc }: { loc: Location }) {
@@ -46,7 +46,16 @@ export function AssetsPage({ loc }: { loc: Location }) {
     };
   }, [applied]);
 
+  // The first selected row scrolls into view inside the table's panel (the graph frames the selection itself).
+  const tablePanel = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const panel = tablePanel.current;
+    const row = panel?.querySelector<HTMLElement>('tr.selected');
+    if (panel && row && (row.offsetTop < panel.scrollTop || row.offsetTop + row.offsetHeight > panel.scrollTop + panel.clientHeight)) panel.scrollTop = row.offsetTop - 40;
+  }, [selected]);
   const byKey = useMemo(() => new Map((assets.data?.assets ?? []).map((a) => [a.key, a])), [assets.data]);
+  // One clock per reload, so node details change (and the graph re-renders) only when the data does.
+  const now = useMemo(() => Date.now(), [assets.data]);
   if (graph.error) return <ErrorBox error={graph.error} />;
   if (!graph.data || !assets.data) return <Loading />;
   const rows = assets.data.assets;
@@ -88,9 +97,9 @@ export function AssetsPage({ loc }: { loc: Location }) {
       <ErrorBox error={error} />
       <div class="assets-layout">
         <div class="panel graph-panel">
-          <AssetGraph graph={graph.data} state={(k) => stateOf(byKey.get(k))} highlight={selected} />
+          <AssetGraph graph={graph.data} state={(k) => stateOf(byKey.get(k), now)} highlight={selected} />
         </div>
-        <div class="panel table-panel">
+        <div class="panel table-panel" ref={tablePanel}>
           <table class="assets-table">
             <thead>
               <tr>

@@ -1,26 +1,22 @@
 /**
- * One run: its steps on a timeline (start, end, status, attempts), the selected step's
- * details and log, streamed live over server-sent events while the run goes on, the
- * failure message and whether the alert went out.
+ * One run: its steps on a timeline (start, end, status, attempts; sorted and filtered),
+ * the selected step's details and log, streamed live over server-sent events while the
+ * run goes on, one log of all steps, the failure messages (once each) and whether the
+ * alert went out; buttons to cancel it (after a confirmation) and to re-run its failed steps.
  */
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, assetPath, getJson, postJson, withQuery } from '../api.js';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, assetPath, postJson, withQuery } from '../api.js';
 import { useNow } from '../hooks.js';
-import { ErrorBox, Loading, Panel, Status, Time } from '../components.js';
-import { Link } from '../router.js';
-import { elapsed, localTime, stepCounts } from '../format.js';
+import { ErrorBox, Loading, LocalTime, Panel, Status, Time } from '../components.js';
+import { Link, navigate } from '../router.js';
+import { elapsed, stepCounts } from '../format.js';
 import type { AlertRecord, RunRecord, StepRecord } from '../types.js';
 import { RunTrigger } from './runs.js';
+import { AllStepsLog, StepLog, useRunStream, type StreamState } from './run-logs.js';
+import { stripAnsi } from '../ansi.js';
+import { Timeline, TimelineControls, orderSteps, type StepOrder } from './run-timeline.js';
 
 const FINISHED = new Set(['success', 'failure', 'canceled']);
-/** The most log text kept in the page; older text is dropped (the full log is a link away). */
-const MAX_LOG = 2 * 1024 * 1024;
-
-/** The first `n` lines of a message, with `…` when there are more (the whole message is in the step panel). */
-function firstLines(text: string, n: number): string {
-  const lines = text.split('\n');
-  return lines.length <= n ? text : [...lines.slice(0, n), '…'].join('\n');
-}
 
 function defaultStep(run: RunRecord): string | undefined {
   return (run.steps.find((s) => s.status === 'failure') ?? run.steps.find((s) => s.status === 'running') ?? run.steps[0])?.key;
@@ -36,55 +32,6 @@ function AlertLine({ run }: { run: RunRecord }) {
   if (a.status === 'failed') return <span class="bad">delivery failed{a.detail ? `: ${a.detail}` : ''}</span>;
   if (a.status === 'printed') return <span>printed to the runner's log (no webhook configured)</span>;
   return <span class="muted">none (no notification applies)</span>;
-}
-
-/** The steps on a timeline from the run's start to its end (or now). */
-function Timeline(props: { run: RunRecord; now: number; selected?: string; onSelect: (key: string) => void }) {
-  const { run, now } = props;
-  const starts = run.steps.map((s) => (s.started_at ? Date.parse(s.started_at) : NaN)).filter((t) => !Number.isNaN(t));
-  const t0 = run.started_at ? Date.parse(run.started_at) : starts.length ? Math.min(...starts) : now;
-  const t1 = Math.max(t0 + 1000, run.ended_at ? Date.parse(run.ended_at) : now);
-  const pct = (t: number) => `${(Math.max(0, Math.min(1, (t - t0) / (t1 - t0))) * 100).toFixed(3)}%`;
-  return (
-    <div class="timeline" role="list">
-      <div class="tl-axis">
-        <div class="ends">
-          <span>{localTime(new Date(t0).toISOString())}</span>
-          <span>{run.ended_at ? localTime(run.ended_at) : 'now'}</span>
-        </div>
-      </div>
-      {run.steps.map((s) => {
-        const a = s.started_at ? Date.parse(s.started_at) : undefined;
-        const b = s.ended_at ? Date.parse(s.ended_at) : s.status === 'running' ? now : undefined;
-        return (
-          <div
-            role="listitem"
-            class={`tl-row${props.selected === s.key ? ' active' : ''}`}
-            data-key={s.key}
-            data-status={s.status}
-            onClick={() => props.onSelect(s.key)}
-            tabIndex={0}
-            onKeyDown={(e) => e.key === 'Enter' && props.onSelect(s.key)}
-          >
-            <div class="tl-label">
-              <Status status={s.status} /> <span class="mono">{s.key}</span>
-            </div>
-            <div class="tl-track">
-              {a !== undefined && b !== undefined ? (
-                <div class={`tl-bar status-${s.status}`} style={{ left: pct(a), width: `max(3px, calc(${pct(b)} - ${pct(a)}))` }} title={`${localTime(s.started_at)} → ${s.ended_at ? localTime(s.ended_at) : 'now'}`} />
-              ) : (
-                <div class="tl-none muted small">{s.status === 'pending' ? 'waiting' : 'did not run'}</div>
-              )}
-            </div>
-            <div class="tl-meta small">
-              {elapsed(s.started_at, s.ended_at, now)}
-              {s.attempts > 1 && <span class="attempts"> · {s.attempts} attempts</span>}
-            </div>
-          </div>
-        );
-      })}
-    </div>
-  );
 }
 
 function Metadata({ metadata }: { metadata: Record<string, unknown> | null }) {
@@ -114,75 +61,30 @@ function Metadata({ metadata }: { metadata: Record<string, unknown> | null }) {
   );
 }
 
-/** A step's log, following the run's event stream. */
-function useRunStream(runId: string, key: string | undefined, onRun: (r: RunRecord) => void): { log: string; truncated: boolean; live: boolean; error?: string } {
-  const [state, setState] = useState({ log: '', truncated: false, live: true, error: undefined as string | undefined });
-  const onRunRef = useRef(onRun);
-  onRunRef.current = onRun;
-  useEffect(() => {
-    setState({ log: '', truncated: false, live: true, error: undefined });
-    const es = new EventSource(withQuery(`/api/runs/${encodeURIComponent(runId)}/stream`, { key }));
-    es.addEventListener('run', (e) => onRunRef.current(JSON.parse((e as MessageEvent<string>).data) as RunRecord));
-    es.addEventListener('log', (e) => {
-      const d = JSON.parse((e as MessageEvent<string>).data) as { text: string; truncated?: boolean };
-      setState((s) => {
-        let log = s.log + d.text;
-        let truncated = s.truncated || d.truncated === true;
-        if (log.length > MAX_LOG) {
-          log = log.slice(log.length - MAX_LOG);
-          truncated = true;
-        }
-        return { ...s, log, truncated };
-      });
-    });
-    es.addEventListener('end', () => {
-      es.close();
-      setState((s) => ({ ...s, live: false }));
-    });
-    es.onerror = () => {
-      // A refused or unknown run closes the stream for good: say why.
-      if (es.readyState !== EventSource.CLOSED) return;
-      getJson(`/api/runs/${encodeURIComponent(runId)}`).then(
-        () => setState((s) => ({ ...s, live: false, error: 'the live stream closed: reload the page' })),
-        (err: unknown) => setState((s) => ({ ...s, live: false, error: err instanceof Error ? err.message : String(err) })),
-      );
-    };
-    es.addEventListener('problem', (e) => {
-      es.close();
-      setState((s) => ({ ...s, live: false, error: (JSON.parse((e as MessageEvent<string>).data) as { error: string }).error }));
-    });
-    return () => es.close();
-  }, [runId, key]);
-  return state;
-}
-
-function StepPanel({ run, step, stream }: { run: RunRecord; step: StepRecord; stream: ReturnType<typeof useRunStream> }) {
-  const pre = useRef<HTMLPreElement>(null);
-  const stick = useRef(true);
-  useLayoutEffect(() => {
-    const el = pre.current;
-    if (el && stick.current) el.scrollTop = el.scrollHeight;
-  }, [stream.log]);
+function StepPanel({ run, step, stream }: { run: RunRecord; step: StepRecord; stream: StreamState }) {
+  const empty = step.status === 'pending' ? 'Waiting to start…' : step.status === 'skipped' || step.status === 'canceled' ? 'This step did not run.' : '';
   return (
-    <Panel
-      class="step-panel"
-      title={
-        <>
-          <Status status={step.status} /> <Link href={assetPath('/assets', step.key)}>{step.key}</Link>
-        </>
-      }
-    >
+    <>
       <dl class="facts inline">
         <dt>Attempts</dt>
         <dd data-role="attempts">{step.attempts}</dd>
         <dt>Started</dt>
-        <dd>{localTime(step.started_at)}</dd>
+        <dd>
+          <LocalTime iso={step.started_at} />
+        </dd>
         <dt>Ended</dt>
-        <dd>{localTime(step.ended_at)}</dd>
+        <dd>
+          <LocalTime iso={step.ended_at} />
+        </dd>
         <dt>Exit code</dt>
         <dd>{step.exit_code ?? '-'}</dd>
       </dl>
-      {step.error && <pre class="error-box step-error">{step.error}</pre>}
+      {/* A failed step's message is in the box at the top (shown once); a skip or cancel reason is only here. */}
+      {step.error && step.status !== 'failure' && (
+        <pre class="error-box step-error" data-role="step-error">
+          {stripAnsi(step.error)}
+        </pre>
+      )}
       <Metadata metadata={step.metadata} />
       <div class="log-head">
         <h3>
@@ -192,26 +94,58 @@ function StepPanel({ run, step, stream }: { run: RunRecord; step: StepRecord; st
           full log
         </a>
       </div>
-      {stream.error && <ErrorBox error={stream.error} />}
-      <pre
-        class="log"
-        data-key={step.key}
-        ref={pre}
-        onScroll={(e) => {
-          const el = e.currentTarget as HTMLPreElement;
-          stick.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 8;
-        }}
-      >
-        {stream.truncated && <span class="muted">[earlier output not shown: open the full log]{'\n'}</span>}
-        {stream.log || (step.status === 'pending' ? 'Waiting to start…' : step.status === 'skipped' || step.status === 'canceled' ? 'This step did not run.' : '')}
-      </pre>
-    </Panel>
+      <StepLog stepKey={step.key} stream={stream} empty={empty} />
+    </>
+  );
+}
+
+/** The run's error and each distinct failure message once: its first line, the rest on request; steps failing the same way share it. */
+function FailureBox({ run, onPick }: { run: RunRecord; onPick: (key: string) => void }) {
+  // Grouped by the message's first line: ten steps failing the same way show it once.
+  const byMessage = new Map<string, StepRecord[]>();
+  for (const s of run.steps) {
+    if (s.status !== 'failure') continue;
+    const first = stripAnsi(s.error ?? '').split('\n')[0] ?? '';
+    (byMessage.get(first) ?? byMessage.set(first, []).get(first)!).push(s);
+  }
+  return (
+    <div class="error-box run-error" role="alert" data-role="run-error">
+      <strong>{run.status === 'canceled' ? 'Canceled' : 'Failed'}:</strong> {run.error}
+      {[...byMessage].map(([message, steps]) => (
+        <div class="failure" data-key={steps[0]!.key} data-steps={steps.length}>
+          <p>
+            {steps.slice(0, 5).map((s, i) => (
+              <>
+                {i > 0 && ', '}
+                <button type="button" class="link mono" onClick={() => onPick(s.key)} title="show this step">
+                  {s.key}
+                </button>
+              </>
+            ))}
+            {steps.length > 5 && ` and ${steps.length - 5} more`} failed
+            {steps.length === 1 && steps[0]!.attempts > 1 ? ` after ${steps[0]!.attempts} attempts` : ''}:
+          </p>
+          <pre class="failure-line">{message}</pre>
+          {(steps[0]!.error ?? '').includes('\n') && (
+            <details>
+              <summary class="small">the whole message{steps.length > 1 ? ` (of ${steps[0]!.key})` : ''}</summary>
+              <pre>{stripAnsi(steps[0]!.error ?? '').split('\n').slice(1).join('\n')}</pre>
+            </details>
+          )}
+        </div>
+      ))}
+    </div>
   );
 }
 
 export function RunPage({ runId }: { runId: string }) {
   const [run, setRun] = useState<RunRecord | undefined>(undefined);
   const [picked, setPicked] = useState<string | undefined>(undefined);
+  const [view, setView] = useState<'step' | 'all'>('step');
+  const [order, setOrder] = useState<StepOrder>('plan');
+  const [statusFilter, setStatusFilter] = useState('');
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<ApiError | undefined>(undefined);
   const finished = run ? FINISHED.has(run.status) : false;
   const now = useNow(1000, !finished);
@@ -220,14 +154,31 @@ export function RunPage({ runId }: { runId: string }) {
   useEffect(() => {
     setPicked(undefined);
     setRun(undefined);
+    setView('step');
+    setConfirming(false);
   }, [runId]);
 
   if (!run) return stream.error ? <ErrorBox error={stream.error} /> : <Loading />;
   const step = run.steps.find((s) => s.key === key);
+  const fail = (e: unknown) => setActionError(e instanceof ApiError ? e : new ApiError(0, String(e)));
   const cancel = () => {
     setActionError(undefined);
-    postJson(`/api/runs/${run.id}/cancel`).catch((e: unknown) => setActionError(e instanceof ApiError ? e : new ApiError(0, String(e))));
+    setConfirming(false);
+    postJson(`/api/runs/${run.id}/cancel`).catch(fail);
   };
+  const retry = () => {
+    setActionError(undefined);
+    setBusy(true);
+    postJson<{ run_id: string }>(`/api/runs/${run.id}/retry`)
+      .then((r) => navigate(`/runs/${r.run_id}`))
+      .catch(fail)
+      .finally(() => setBusy(false));
+  };
+  const pick = (k: string) => {
+    setPicked(k);
+    setView('step');
+  };
+  const shown = orderSteps(run.steps, order, statusFilter);
   return (
     <div class="page run-page" data-run={run.id} data-status={run.status}>
       <header class="page-head">
@@ -236,37 +187,38 @@ export function RunPage({ runId }: { runId: string }) {
             <Link href="/runs">Runs</Link> /
           </p>
           <h1>
-            Run <span class="mono">{run.id}</span> <Status status={run.status} />
+            Run <span class="mono run-id">{run.id}</span> <Status status={run.status} />
           </h1>
         </div>
         <div class="actions">
-          {!finished && (
-            <button type="button" class="danger" onClick={cancel}>
-              Cancel run
+          {!finished &&
+            (confirming ? (
+              <span class="confirm" role="group" aria-label="confirm cancel">
+                <span>Cancel this run? Running steps are stopped.</span>
+                <button type="button" class="danger" data-action="confirm-cancel" onClick={cancel}>
+                  Yes, cancel it
+                </button>
+                <button type="button" class="secondary" data-action="keep-running" onClick={() => setConfirming(false)}>
+                  Keep running
+                </button>
+              </span>
+            ) : (
+              <button type="button" class="danger" data-action="cancel" onClick={() => setConfirming(true)}>
+                Cancel run…
+              </button>
+            ))}
+          {finished && run.status !== 'success' && (
+            <button type="button" class="primary" data-action="retry" disabled={busy} onClick={retry} title="start a new run of the steps that did not succeed">
+              Re-run failed
             </button>
           )}
           <Link class="button secondary" href={withQuery('/launch', run.job ? { job: run.job } : { select: run.selection })}>
-            Re-run…
+            Re-run all…
           </Link>
         </div>
       </header>
       <ErrorBox error={actionError} />
-      {run.error && (
-        <div class="error-box run-error" role="alert" data-role="run-error">
-          <strong>{run.status === 'canceled' ? 'Canceled' : 'Failed'}:</strong> {run.error}
-          {run.steps
-            .filter((s) => s.status === 'failure')
-            .map((s) => (
-              <div class="failure" data-key={s.key}>
-                <p>
-                  <span class="mono">{s.key}</span> failed
-                  {s.attempts > 1 ? ` after ${s.attempts} attempts` : ''}:
-                </p>
-                <pre>{firstLines(s.error ?? '', 3)}</pre>
-              </div>
-            ))}
-        </div>
-      )}
+      {run.error && <FailureBox run={run} onPick={pick} />}
       <Panel class="summary">
         <dl class="facts inline">
           <dt>Trigger</dt>
@@ -284,7 +236,9 @@ export function RunPage({ runId }: { runId: string }) {
           <dt>Selection</dt>
           <dd class="mono">{run.selection}</dd>
           <dt>Started</dt>
-          <dd>{localTime(run.started_at)}</dd>
+          <dd>
+            <LocalTime iso={run.started_at} />
+          </dd>
           <dt>Duration</dt>
           <dd>{elapsed(run.started_at, run.ended_at, now)}</dd>
           <dt>Steps</dt>
@@ -295,10 +249,34 @@ export function RunPage({ runId }: { runId: string }) {
           </dd>
         </dl>
       </Panel>
-      <Panel title="Timeline">
-        <Timeline run={run} now={now} selected={key} onSelect={setPicked} />
-      </Panel>
-      {step && <StepPanel run={run} step={step} stream={stream} />}
+      <div class="run-body">
+        <Panel class="timeline-panel" title={<>Timeline <span class="count">{run.steps.length} steps</span></>}>
+          <TimelineControls run={run} order={order} status={statusFilter} onOrder={setOrder} onStatus={setStatusFilter} />
+          <Timeline run={run} steps={shown} now={now} selected={view === 'step' ? key : undefined} onSelect={pick} />
+        </Panel>
+        <Panel class="step-panel">
+          <div class="tabs log-tabs" role="tablist">
+            <button type="button" role="tab" aria-selected={view === 'step'} class={view === 'step' ? 'active' : ''} data-view="step" onClick={() => setView('step')}>
+              {step ? (
+                <>
+                  <Status status={step.status} /> <span class="mono">{step.key}</span>
+                </>
+              ) : (
+                'Step'
+              )}
+            </button>
+            <button type="button" role="tab" aria-selected={view === 'all'} class={view === 'all' ? 'active' : ''} data-view="all" onClick={() => setView('all')}>
+              All steps
+            </button>
+            {step && view === 'step' && (
+              <Link class="asset-link small" href={assetPath('/assets', step.key)}>
+                asset page
+              </Link>
+            )}
+          </div>
+          {view === 'all' ? <AllStepsLog run={run} onPick={pick} /> : step ? <StepPanel run={run} step={step} stream={stream} /> : <p class="muted">This run has no steps.</p>}
+        </Panel>
+      </div>
     </div>
   );
 }

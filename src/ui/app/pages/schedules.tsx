@@ -37,6 +37,7 @@ function History({ name }: { name: string }) {
   if (!h.data) return <Loading />;
   if (h.data.ticks.length === 0) return <p class="muted">No ticks recorded yet.</p>;
   return (
+    <div class="table-scroll">
     <table class="history">
       <thead>
         <tr>
@@ -55,6 +56,7 @@ function History({ name }: { name: string }) {
         ))}
       </tbody>
     </table>
+    </div>
   );
 }
 
@@ -155,11 +157,16 @@ export function SchedulesPage() {
   const [overrides, setOverrides] = useState<Record<string, ScheduleEntry>>({});
   if (doc.error) return <ErrorBox error={doc.error} />;
   if (!doc.data) return <Loading />;
-  // A switch's answer shows at once; the next reload (a few seconds) brings the rest.
+  // A switch's answer shows at once, and only until the list is as new as it: then the
+  // list's entry (its last tick, next ticks) wins again, so the card does not go stale.
   const list = doc.data.schedules.map((s) => {
     const o = overrides[s.name];
-    return o && (s.status_changed_at ?? '') <= (o.status_changed_at ?? '') ? o : s;
+    return o && (s.status_changed_at ?? '') < (o.status_changed_at ?? '') ? o : s;
   });
+  const changed = (n: ScheduleEntry) => {
+    setOverrides((o) => ({ ...o, [n.name]: n }));
+    doc.reload();
+  };
   return (
     <div class="page schedules-page">
       <header class="page-head">
@@ -170,7 +177,7 @@ export function SchedulesPage() {
       {list.length === 0 && <p class="muted empty">No schedules are defined.</p>}
       <div class="schedules">
         {list.map((s) => (
-          <ScheduleCard key={s.name} s={s} onChanged={(n) => setOverrides((o) => ({ ...o, [n.name]: n }))} />
+          <ScheduleCard key={s.name} s={s} onChanged={changed} />
         ))}
       </div>
     </div>
