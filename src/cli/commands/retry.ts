@@ -10,7 +10,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('retry')
     .argument('<run-id>', 'a finished run id, or a unique prefix of one')
-    .description("re-run the steps of a run that did not succeed (failed, skipped, canceled, never started), in dependency order, as a new run");
+    .description('re-run the steps of a run that did not succeed (failed, skipped, canceled, never started) as a new run');
   pipelinesOption(cmd);
   envOption(cmd);
   runOptions(cmd);
