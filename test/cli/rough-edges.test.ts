@@ -145,7 +145,7 @@ describe('help and typos', () => {
     expect(r.stdout).toContain('  runner retry 3f2a9c1e -p examples/quickstart');
     expect(r.stdout).toContain('RUNNER_PIPELINES');
     expect(r.stdout).toContain('Exit codes: 0 ok, 1 a step or check failed, 2 bad input');
-    expect(r.stdout).toMatch(/^ {2}retry \[options\] <run-id> /m);
+    expect(r.stdout).toMatch(/^ {2}retry \[options\] \[run-id\] /m);
   });
 });
 
