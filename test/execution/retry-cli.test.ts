@@ -198,6 +198,20 @@ describe('runner retry (built CLI)', () => {
     expect(await runs(p)).toHaveLength(1);
   });
 
+  it('refuses when the run\'s environment is gone, unless --env names another', async () => {
+    const p = failedChain();
+    expect((await runCli(['materialize', '-p', p.dir, '--select', '*', '--env', 'qa', '--output', 'plain'], { env: p.env })).code).toBe(1);
+    const [failed] = await runs(p);
+    p.write(`environments:\n  default: dev\n  dev: {}\nassets:\n${asset('a', ['true'])}${asset('b', ['true'], '    deps: [a]\n')}${asset('c', ['true'], '    deps: [b]\n')}${asset('d', ['true'], '    deps: [c]\n')}${asset('e', ['true'])}`);
+    const r = await runCli(['retry', failed!.id, '-p', p.dir], { env: p.env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`run ${failed!.id.slice(0, 8)} ran in environment \`qa\`, which the pipeline files no longer define: pass --env NAME (defined: dev)\n`);
+    expect(await runs(p)).toHaveLength(1);
+    const dev = await runCli(['retry', failed!.id, '-p', p.dir, '--env', 'dev', '--output', 'plain'], { env: p.env });
+    expect(dev.code, dev.stderr).toBe(0);
+    expect((await runs(p))[0]).toMatchObject({ env: 'dev', retry_of: failed!.id });
+  });
+
   it('refuses a run that is still running, and an unknown run id', async () => {
     const root = tempDir('runner-retry-running-');
     const started = path.join(root, 'started');
