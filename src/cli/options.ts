@@ -22,7 +22,8 @@ export interface JsonOptions extends PipelinesOptions {
 
 /** `-p, --pipelines DIR` (else RUNNER_PIPELINES, else `pipelines`, relative to the current directory). */
 export function pipelinesOption(cmd: Command): Command {
-  return cmd.addOption(new Option('-p, --pipelines <dir>', 'the pipelines directory').env('RUNNER_PIPELINES').default('pipelines'));
+  // An empty RUNNER_PIPELINES counts as unset (commander's .env() would take it as the directory).
+  return cmd.option('-p, --pipelines <dir>', 'the pipelines directory (else RUNNER_PIPELINES, else pipelines in the current directory)', process.env.RUNNER_PIPELINES || 'pipelines');
 }
 
 /** The options of a command that runs steps (`materialize`, `retry`). */
@@ -114,7 +115,7 @@ export function runnerHome(defsOrProjectDir: Definitions | string): string {
 export function missingPipelinesDir(dir: string, env: Record<string, string | undefined> = process.env, cwd = process.cwd()): string | undefined {
   const abs = path.resolve(cwd, dir);
   if (fs.existsSync(abs) && fs.statSync(abs).isDirectory()) return undefined;
-  const from = env.RUNNER_PIPELINES !== undefined && env.RUNNER_PIPELINES === dir ? ' (from RUNNER_PIPELINES)' : '';
+  const from = env.RUNNER_PIPELINES && env.RUNNER_PIPELINES === dir ? ' (from RUNNER_PIPELINES)' : '';
   const where = path.isAbsolute(dir) ? '' : ` in ${cwd} (the current directory)`;
   return `pipelines directory \`${dir}\`${from} does not exist${where}: pass -p DIR or set RUNNER_PIPELINES to use another`;
 }

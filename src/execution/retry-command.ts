@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../diagnostics/diagnostic.js';
+import { InputError, unwrap } from '../diagnostics/diagnostic.js';
 import type { RetryCliOptions } from '../cli/commands/retry.js';
 import { loadOrExit, runnerHome } from '../cli/options.js';
 import { Store } from '../storage/store.js';
@@ -16,15 +16,15 @@ import { withRetries } from './plan.js';
 import { planRetry } from './rerun.js';
 
 /** Runs `runner retry`; resolves to the exit code. Bad input throws InputError (exit 2). */
-export async function retry(id: string, opts: RetryCliOptions): Promise<number> {
+export async function retry(id: string | undefined, opts: RetryCliOptions): Promise<number> {
   const defs = await loadOrExit(opts);
   const home = runnerHome(defs);
-  if (!fs.existsSync(path.join(home, 'runner.db'))) throw new InputError(`no run has id \`${id}\`: no runs are recorded in ${home}`);
+  const none = id === undefined ? `no run to retry: no runs are recorded in ${home}` : `no run has id \`${id}\`: no runs are recorded in ${home}`;
+  if (!fs.existsSync(path.join(home, 'runner.db'))) throw new InputError(none);
   const store = Store.open(home);
   try {
-    const found = store.findRun(id);
-    if (!found.ok) throw new InputError(found.diagnostics);
-    const run = found.value;
+    const run = id === undefined ? store.listRuns({ limit: 1 })[0] : unwrap(store.findRun(id));
+    if (!run) throw new InputError(none);
     const r = planRetry(defs, run, { env: opts.env });
     if (!r.ok) throw new InputError(r.refusal.diagnostics);
     const p = { defs, env: r.value.env, plan: r.value.plan, selection: r.value.selection, job: r.value.job, store };
@@ -33,6 +33,8 @@ export async function retry(id: string, opts: RetryCliOptions): Promise<number> 
       printDryRun(p, `Plan for the retry of ${run.status === 'canceled' ? 'canceled' : 'failed'} run ${run.id.slice(0, 8)}`);
       return 0;
     }
+    // Which run is retried, and what of it (stdout is only events with --output json).
+    (opts.output === 'json' ? process.stderr : process.stdout).write(`runner: retrying run ${run.id.slice(0, 8)} (${run.status}): ${r.value.keys.length} of ${run.steps.length} steps did not succeed\n`);
     return await runPrepared(p, opts, r.value.trigger);
   } finally {
     store.close();

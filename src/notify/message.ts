@@ -96,6 +96,13 @@ export function scheduleOf(trigger: unknown): string | undefined {
   return undefined;
 }
 
+/** The run a `runner retry` trigger re-executes, if the trigger is one. */
+export function retryOfTrigger(trigger: unknown): string | undefined {
+  if (!trigger || typeof trigger !== 'object') return undefined;
+  const t = trigger as Record<string, unknown>;
+  return t.type === 'retry' && typeof t.retry_of === 'string' && t.retry_of ? t.retry_of : undefined;
+}
+
 /** Escapes the three characters Slack's mrkdwn treats as control characters. */
 export function escapeMrkdwn(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -159,6 +166,8 @@ function summaryFields(run: AlertRun): Array<{ type: 'mrkdwn'; text: string }> {
   fields.push({ type: 'mrkdwn', text: `*Run:* \`${escapeMrkdwn(shortRunId(run.id))}\`` });
   const schedule = scheduleOf(run.trigger);
   if (schedule) fields.push({ type: 'mrkdwn', text: `*Schedule:* ${inlineCode(schedule, 1500)}` });
+  const retryOf = retryOfTrigger(run.trigger);
+  if (retryOf) fields.push({ type: 'mrkdwn', text: `*Retry of:* \`${escapeMrkdwn(shortRunId(retryOf))}\`` });
   return fields;
 }
 

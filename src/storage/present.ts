@@ -119,8 +119,8 @@ export function alertText(run: RunRecord): string {
   }
 }
 
-/** The `runner show` page: the run, then each step with its metadata, error and log. */
-export function formatRun(run: RunRecord, o: ViewOptions): string {
+/** The `runner show` page: the run (and the runs that retried it), then each step with its metadata, error and log. */
+export function formatRun(run: RunRecord, o: ViewOptions, retries: ReadonlyArray<{ id: string; status: string }> = []): string {
   const out: string[] = [];
   out.push(`Run ${run.id}  ${paint(o, run.status)}`);
   const field = (name: string, value: string): void => {
@@ -135,6 +135,7 @@ export function formatRun(run: RunRecord, o: ViewOptions): string {
   field('steps', stepSummary(run.steps, o));
   if (run.error) field('error', run.error);
   field('alert', alertText(run));
+  if (retries.length > 0) field('retried', retries.map((r) => `${r.id.slice(0, 8)} (${paint(o, r.status)})`).join(', '));
   out.push('');
   const keyWidth = Math.min(60, Math.max(0, ...run.steps.map((s) => s.key.length)));
   for (const s of run.steps) {

@@ -145,3 +145,8 @@ export function lastStepStatuses(db: Database): Map<string, StepStatus> {
     .all() as Array<{ key: string; status: StepStatus }>;
   return new Map(rows.map((r) => [r.key, r.status]));
 }
+
+/** The retries of a run (`runner retry`), oldest first: their ids and statuses. */
+export function retriesOf(db: Database, runId: string): Array<{ id: string; status: RunStatus }> {
+  return db.prepare('SELECT id, status FROM runs WHERE retry_of = ? ORDER BY created_at, rowid').all(runId) as Array<{ id: string; status: RunStatus }>;
+}

@@ -22,7 +22,7 @@ import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
 import { LogWriter, runLogDir, stepLogPath } from './logs.js';
 import { makeApplier } from './apply.js';
 import { Ledger } from './ledger.js';
-import { findRun, lastStepStatuses, listRuns, type RunRow } from './records.js';
+import { findRun, lastStepStatuses, listRuns, retriesOf, type RunRow } from './records.js';
 import { freeInactivePoolSlots, isOrphaned, reapOrphans, reapRun, type ReapOptions } from './reaper.js';
 import { machineId, processStartTime } from './proc.js';
 import type { RunMeta, RunRecord, RunStatus, StepStatus } from './types.js';
@@ -296,6 +296,12 @@ export class Store implements EventSink {
   listRuns(q: { limit?: number; status?: RunStatus } = {}): RunRecord[] {
     this.flush();
     return listRuns(this.db, this.home, q);
+  }
+
+  /** The runs that retried this one (`runner retry`), oldest first. */
+  retriesOf(runId: string): Array<{ id: string; status: RunStatus }> {
+    this.flush();
+    return retriesOf(this.db, runId);
   }
 
   /** Per asset key, the status of its latest finished step (for `status:` selections). */

@@ -111,7 +111,8 @@ describe('runner retry (built CLI)', () => {
 
     fs.writeFileSync(p.marker, '');
     const r = await runCli(['retry', failed!.id.slice(0, 8), '-p', p.dir, '--output', 'json'], { env: p.env });
-    expect(r.stderr).toMatch(/^\nRun success in .*: 3 success\n/); // the summary, on stderr with --output json
+    // Which run it retries, then the summary: on stderr with --output json.
+    expect(r.stderr).toMatch(new RegExp(`^runner: retrying run ${failed!.id.slice(0, 8)} \\(failure\\): 3 of 5 steps did not succeed\n\nRun success in .*: 3 success\n`));
     expect(r.code).toBe(0);
     expect(startedKeys(r.stdout)).toEqual(['b', 'c', 'd']);
 
@@ -136,6 +137,27 @@ describe('runner retry (built CLI)', () => {
     expect(table.stdout).toContain(`retry of ${failed!.id.slice(0, 8)}`);
     const page = await runCli(['show', retry.id, '-p', p.dir], { env: p.env });
     expect(page.stdout).toContain(`trigger   retry of ${failed!.id}`);
+    const original = await runCli(['show', failed!.id, '-p', p.dir], { env: p.env });
+    expect(original.stdout).toContain(`retried   ${retry.id.slice(0, 8)} (success)\n`);
+  });
+
+  it('without a run id, retries the latest run (as dbt retry does)', async () => {
+    const p = failedChain();
+    expect((await runCli(['materialize', '-p', p.dir, '--select', '*', '--output', 'plain'], { env: p.env })).code).toBe(1);
+    const [failed] = await runs(p);
+    fs.writeFileSync(p.marker, '');
+    const r = await runCli(['retry', '-p', p.dir, '--output', 'plain'], { env: p.env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`runner: retrying run ${failed!.id.slice(0, 8)} (failure): 3 of 5 steps did not succeed\n`);
+    expect((await runs(p))[0]!.retry_of).toBe(failed!.id);
+    // The latest run is now the retry, which succeeded.
+    const again = await runCli(['retry', '-p', p.dir], { env: p.env });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/^run \w{8} succeeded: there is nothing to retry/);
+    const empty = project(`assets:\n${asset('a', ['true'])}`);
+    const none = await runCli(['retry', '-p', empty.dir], { env: empty.env });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toBe(`no run to retry: no runs are recorded in ${empty.env.RUNNER_HOME}\n`);
   });
 
   it('--dry-run prints the plan of the retry and records nothing', async () => {
@@ -176,6 +198,20 @@ describe('runner retry (built CLI)', () => {
     expect(await runs(p)).toHaveLength(1);
   });
 
+  it('refuses when the run\'s environment is gone, unless --env names another', async () => {
+    const p = failedChain();
+    expect((await runCli(['materialize', '-p', p.dir, '--select', '*', '--env', 'qa', '--output', 'plain'], { env: p.env })).code).toBe(1);
+    const [failed] = await runs(p);
+    p.write(`environments:\n  default: dev\n  dev: {}\nassets:\n${asset('a', ['true'])}${asset('b', ['true'], '    deps: [a]\n')}${asset('c', ['true'], '    deps: [b]\n')}${asset('d', ['true'], '    deps: [c]\n')}${asset('e', ['true'])}`);
+    const r = await runCli(['retry', failed!.id, '-p', p.dir], { env: p.env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`run ${failed!.id.slice(0, 8)} ran in environment \`qa\`, which the pipeline files no longer define: pass --env NAME (defined: dev)\n`);
+    expect(await runs(p)).toHaveLength(1);
+    const dev = await runCli(['retry', failed!.id, '-p', p.dir, '--env', 'dev', '--output', 'plain'], { env: p.env });
+    expect(dev.code, dev.stderr).toBe(0);
+    expect((await runs(p))[0]).toMatchObject({ env: 'dev', retry_of: failed!.id });
+  });
+
   it('refuses a run that is still running, and an unknown run id', async () => {
     const root = tempDir('runner-retry-running-');
     const started = path.join(root, 'started');
@@ -213,7 +249,7 @@ describe('runner retry (built CLI)', () => {
     fs.writeFileSync(done, '');
     // Opening the store reaps the dead run: `slow` failed (the runner exited), `after` never started.
     const r = await runCli(['retry', (await runs(p))[0]!.id, '-p', p.dir, '--output', 'json'], { env: p.env });
-    expect(r.stderr).toMatch(/^\nRun success in .*: 2 success\n/);
+    expect(r.stderr).toMatch(/^runner: retrying run \w{8} \(failure\): 2 of 3 steps did not succeed\n\nRun success in .*: 2 success\n/);
     expect(r.code).toBe(0);
     expect(startedKeys(r.stdout)).toEqual(['slow', 'after']);
     const [retry, dead] = await runs(p);

@@ -87,6 +87,12 @@ describe('failure message', () => {
     expect((m.blocks[1] as Extract<Block, { type: 'section' }>).fields!.at(-1)!.text).toBe('*Steps:* 4 of 5 failed, 1 skipped');
   });
 
+  it('names the run a retry re-executes', () => {
+    const m = buildFailureMessage(run({ trigger: { type: 'retry', retry_of: '3f2a9c1e-8d0b-4f7e-9a51-0c6de2b4a7f3' } }));
+    expect((m.blocks[1] as Extract<Block, { type: 'section' }>).fields!.map((f) => f.text)).toContain('*Retry of:* `3f2a9c1e`');
+    expect(texts(buildFailureMessage(run()).blocks)).not.toContain('Retry of');
+  });
+
   it('one huge error fills at most one section', () => {
     const m = buildFailureMessage(run({ steps: [{ key: 'k', status: 'failure', error: 'y'.repeat(100_000) }] }));
     expect(blockKitProblems(m as never)).toEqual([]);

@@ -17,7 +17,7 @@ function port(value: string): number {
 }
 
 export function register(program: Command): void {
-  const cmd = program.command('serve').description('run the scheduler daemon: tick running schedules, start their runs, serve /healthz, /readyz and /metrics');
+  const cmd = program.command('serve').description('run the daemon: tick running schedules and start their runs, run the watchers, serve the web UI, /healthz, /readyz and /metrics');
   pipelinesOption(cmd);
   envOption(cmd);
   cmd.option('--host <address>', 'the address to listen on (loopback by default; 0.0.0.0 for every interface)', '127.0.0.1');
@@ -52,7 +52,7 @@ Examples:
     const { uiMount } = await import('../../ui/index.js');
     const ui = uiMount({ host: opts.host, token: opts.token ?? process.env.RUNNER_UI_TOKEN, env: opts.env });
     const { serve } = await import('../../serve/daemon.js');
-    const code = await serve({ pipelines: opts.pipelines, env: opts.env, host: opts.host, port: opts.port, logFormat: opts.logFormat, graceMs: opts.grace, mounts: [ui] });
+    const code = await serve({ pipelines: opts.pipelines, env: opts.env, host: opts.host, port: opts.port, logFormat: opts.logFormat, graceMs: opts.grace, mounts: [ui], ui: true });
     process.exitCode = code;
     // Whatever a library left open (keep-alive sockets, Vault token renewal) must not hold the exit.
     setTimeout(() => process.exit(code), 2000).unref();
