@@ -64,7 +64,10 @@ export async function runStepProcess(file: string, args: string[], o: StepProces
   if (contain.cgroup) {
     // Into the cgroup before the program runs, so that nothing it forks is outside.
     const found = findProgram(file, o.env.PATH ?? '', o.cwd ?? process.cwd());
-    if (typeof found !== 'string') return { aborted: false, startError: found };
+    if (typeof found !== 'string') {
+      await contain.release();
+      return { aborted: false, startError: found };
+    }
     argv = ['/bin/sh', ['-c', JOIN_AND_EXEC, contain.cgroup, found, ...args]];
   }
   const child = execa(argv[0], argv[1], {
@@ -130,7 +133,7 @@ export async function runStepProcess(file: string, args: string[], o: StepProces
   for (const s of splitters) s.end();
   // Whatever is left (detached without holding the pipes) ends with the step.
   await end(grace);
-  contain.release();
+  await contain.release();
 
   if (result === undefined) return { pid, signal: 'SIGKILL', aborted };
   const code = (result as { code?: string }).code;

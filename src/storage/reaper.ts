@@ -19,6 +19,7 @@ import type { RunRow } from './records.js';
 import { type KillTarget, isRunning, machineId, procInfo, terminate } from './proc.js';
 import { type LedgerEntry, readLedger, readLedgerCgroups, removeLedger } from './ledger.js';
 import { clearCgroups, runProcesses } from '../execution/containment/reap.js';
+import { removeCgroup, runCgroupsByName, stepCgroups } from '../execution/containment/cgroup.js';
 
 /** The reason written on reaped runs and their running steps. */
 export const RUNNER_EXITED = 'the runner exited';
@@ -62,7 +63,18 @@ export function reapOrphans(db: Database, opts: ReapOptions): string[] {
   }
   freeInactivePoolSlots(db);
   sweepLedgers(db, opts.home);
+  sweepCgroups(db);
   return reaped;
+}
+
+/**
+ * Removes step cgroups left empty by finished runs of this store (a removal that failed
+ * while a process was dying). Only empty ones: a cgroup that still holds processes, or
+ * belongs to a run this store does not know, is never touched here.
+ */
+export function sweepCgroups(db: Database): void {
+  const finished = db.prepare(`SELECT 1 FROM runs WHERE id = ? AND status NOT IN ('queued', 'started')`);
+  for (const c of stepCgroups()) if (finished.get(c.runId)) removeCgroup(c.dir);
 }
 
 /** Deletes process ledgers left by runs that are no longer unfinished (or no longer exist). */
@@ -109,7 +121,8 @@ export function reapRun(db: Database, home: string, row: OwnerRow, graceMs: numb
   // Another machine's pids mean nothing here: never signal them.
   if (row.owner_machine === machineId()) {
     const targets = verifiedTargets(readLedger(home, row.id));
-    const cgroups = readLedgerCgroups(home, row.id);
+    // Those its ledger names, and those under this runner's cgroup by name (a ledger line may be lost).
+    const cgroups = [...new Set([...readLedgerCgroups(home, row.id), ...runCgroupsByName(row.id)])];
     // Also what left the recorded groups (setsid, double fork) or was never recorded: in the run's cgroups, or marked with its id.
     const since = row.owner_start !== null && /^[0-9]+$/.test(row.owner_start) ? Number(row.owner_start) : undefined;
     const known = new Set(targets.map((t) => t.pid));

@@ -126,3 +126,25 @@ export function removeCgroup(dir: string): boolean {
     return (err as NodeJS.ErrnoException).code === 'ENOENT';
   }
 }
+
+/** The step cgroups of a run found by name under this runner's cgroup (`runner-<run-id>-...`). */
+export function runCgroupsByName(runId: string): string[] {
+  const root = cgroupBase();
+  if (!root) return [];
+  return subdirs(root)
+    .filter((n) => n.startsWith(`runner-${runId}-`))
+    .map((n) => path.join(root, n));
+}
+
+/** Step cgroups under this runner's cgroup, with the run id in each name. */
+export function stepCgroups(): Array<{ dir: string; runId: string }> {
+  const root = cgroupBase();
+  if (!root) return [];
+  const out: Array<{ dir: string; runId: string }> = [];
+  for (const n of subdirs(root)) {
+    // runner-<run-id>-<pid>-<n>; the run id may itself hold dashes.
+    const m = /^runner-(.+)-[0-9]+-[0-9]+$/.exec(n);
+    if (m) out.push({ dir: path.join(root, n), runId: m[1]! });
+  }
+  return out;
+}

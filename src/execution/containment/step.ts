@@ -5,6 +5,7 @@
  * left the group (`setsid`, `setpgid`, a double fork) is still marked and still in the
  * cgroup. See docs/architecture.md, "Process containment", for what cannot be caught.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { ProcessRecorder } from '../pools.js';
 import { registerContainment, signalGroup, unregisterContainment } from '../process-tree.js';
@@ -128,13 +129,20 @@ export class StepContainment {
     }
   }
 
-  /** Once nothing of the step is left: forgets it in the ledger and the registry, removes its cgroup. */
-  release(): void {
+  /**
+   * Once nothing of the step is left: forgets it in the ledger and the registry, and
+   * removes its cgroup (a process that just died may keep it busy a moment: retried for
+   * up to a second; one left behind is removed by a later reaper).
+   */
+  async release(): Promise<void> {
     unregisterContainment(this);
     for (const pid of this.pids) this.o.recorder?.forgetProcess(this.o.runId, this.o.key, pid);
     this.pids.length = 0;
-    if (this.cgroup && removeCgroup(this.cgroup)) {
-      this.o.recorder?.forgetCgroup?.(this.o.runId, this.o.key, this.cgroup);
+    const dir = this.cgroup;
+    if (!dir) return;
+    for (let i = 0; i < 50 && !removeCgroup(dir); i++) await sleep(20);
+    if (!fs.existsSync(dir)) {
+      this.o.recorder?.forgetCgroup?.(this.o.runId, this.o.key, dir);
       this.cgroup = undefined;
     }
   }
