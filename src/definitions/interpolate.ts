@@ -20,14 +20,22 @@ export interface Ref {
 const REF = /\$(\$)?\{([^}]*)\}/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** The references in `text`, or a message and offset for the first malformed one. */
+/**
+ * The references in `text`, or a message and offset for the first malformed one: an
+ * unknown kind, a bad name, or a `${` that is never closed (`"${env:HOME"` would otherwise
+ * pass as literal text).
+ */
 export function parseRefs(text: string): { refs: Ref[]; error?: { message: string; offset: number } } {
   const refs: Ref[] = [];
   if (!text.includes('${')) return { refs };
+  let covered = 0;
   for (const m of text.matchAll(REF)) {
+    const start = m.index!;
+    const unclosed = unclosedRef(text, covered, start);
+    if (unclosed) return { refs, error: unclosed };
+    covered = start + m[0].length;
     if (m[1]) continue; // `$${...}` is an escaped literal
     const body = m[2]!;
-    const start = m.index!;
     const colon = body.indexOf(':');
     const kind = colon < 0 ? body : body.slice(0, colon);
     if (kind !== 'env' && kind !== 'var' && kind !== 'secret') {
@@ -47,7 +55,18 @@ export function parseRefs(text: string): { refs: Ref[]; error?: { message: strin
     }
     refs.push({ kind, name, fallback, start, end: start + m[0].length });
   }
-  return { refs };
+  const unclosed = unclosedRef(text, covered, text.length);
+  return unclosed ? { refs, error: unclosed } : { refs };
+}
+
+/** A `${` (not the escaped `$${`) in `text[from, to)`, which no complete reference covers. */
+function unclosedRef(text: string, from: number, to: number): { message: string; offset: number } | undefined {
+  for (let i = text.indexOf('${', from); i >= 0 && i < to; i = text.indexOf('${', i + 2)) {
+    if (i > 0 && text[i - 1] === '$') continue;
+    const shown = text.slice(i, i + 40).split('\n')[0]!;
+    return { offset: i, message: `unclosed reference \`${shown}\`: a reference ends with \`}\` (write \`$\${\` for a literal \`\${\`)` };
+  }
+  return undefined;
 }
 
 /** Where substitution looks names up. */

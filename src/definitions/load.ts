@@ -12,6 +12,7 @@ import path from 'node:path';
 import { type Diagnostic, type Result, fail, ok, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { Definitions } from './model.js';
 import { SourceFile, itemPositions, type ItemPositions } from './source-file.js';
+import { readFileText, type FileText } from './file-text.js';
 import { validatePipelineFile } from './validate.js';
 import { buildDefinitions, type LoadedFile, type Origins, type PipelineFileValue } from './build.js';
 import { HANDLER_SCHEMAS } from './validators.js';
@@ -53,18 +54,18 @@ export function loadDefinitionsSync(dirArg: string, opts: LoadOptions = {}): Res
     // changed one falls back to the content hash, so a touched but unchanged file still hits.
     const stamp = cache ? statStamp(abs) : '';
     let hit = cache?.byStamp(rel, stamp);
-    let text: string | undefined;
+    let text: FileText | undefined;
     let hash = '';
     if (!hit && cache) {
-      text = readFileSync(abs, 'utf8');
-      hash = createHash('sha1').update(text).digest('hex');
+      text = readFileText(abs);
+      hash = createHash('sha1').update(text.text).digest('hex');
       hit = cache.get(rel, hash, stamp);
     }
-    const file = new SourceFile(display(abs), text ?? (() => readFileSync(abs, 'utf8')));
     if (hit) {
-      files.push({ file, value: hit.value as PipelineFileValue, items: hit.items });
+      files.push({ file: new SourceFile(display(abs), text?.text ?? (() => readFileSync(abs, 'utf8'))), value: hit.value as PipelineFileValue, items: hit.items });
       continue;
     }
+    const file = new SourceFile(display(abs), text ?? readFileText(abs));
     const parsed = file.parse();
     if (parsed.diagnostics.length > 0 && parsed.value === undefined) {
       ds.push(...parsed.diagnostics);

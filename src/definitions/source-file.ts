@@ -5,7 +5,8 @@
  */
 import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, isAlias, type Document, type Node, type Pair } from 'yaml';
 import type { Diagnostic, Position } from '../diagnostics/diagnostic.js';
-import { unresolvedAlias, yamlProblems } from './yaml-errors.js';
+import { aliasBomb, indentationTab, unresolvedAlias, yamlProblems } from './yaml-errors.js';
+import { textProblem, type FileText } from './file-text.js';
 
 /** A path into a value: object keys and array indexes. */
 export type ValuePath = ReadonlyArray<string | number>;
@@ -22,14 +23,20 @@ export class SourceFile {
 
   /** `display` is the path shown in messages (relative to the working directory). */
   private source: string | (() => string);
+  /** Where the file's bytes stop being valid UTF-8, when they do. */
+  private readonly invalidUtf8: FileText['invalidUtf8'];
 
   /**
    * `display` is the path shown in messages (relative to the working directory); `text`
-   * is the content, or a function that reads it (a file served from the cache is read
-   * only if a message needs a position in it).
+   * is the content (as {@link readFileText} read it, to know whether its bytes were valid
+   * UTF-8), or a function that reads it (a file served from the cache is read only if a
+   * message needs a position in it).
    */
-  constructor(readonly display: string, text: string | (() => string)) {
-    this.source = text;
+  constructor(readonly display: string, text: string | FileText | (() => string)) {
+    if (typeof text === 'object') {
+      this.source = text.text;
+      this.invalidUtf8 = text.invalidUtf8;
+    } else this.source = text;
   }
 
   /** The file's text (read on first use when it was given as a function). */
@@ -38,18 +45,25 @@ export class SourceFile {
     return this.source;
   }
 
-  /** Parses the file: YAML syntax errors and duplicate keys come back as diagnostics. */
+  /**
+   * Parses the file: bytes that are not UTF-8, forbidden characters (NUL), YAML syntax
+   * errors (a tab in indentation named as such), duplicate keys and alias bombs come back
+   * as diagnostics.
+   */
   parse(): ParsedFile {
+    const bad = textProblem({ text: this.text, invalidUtf8: this.invalidUtf8 });
+    if (bad) return { value: undefined, diagnostics: [{ pos: this.at(bad.offset), message: bad.message }] };
     const doc = this.document();
-    const diagnostics: Diagnostic[] = yamlProblems(doc, this.text).map((p) => ({ pos: this.at(p.offset), message: p.message }));
+    const diagnostics: Diagnostic[] = yamlProblems(doc, this.text, indentationTab(doc, this.text)).map((p) => ({ pos: this.at(p.offset), message: p.message }));
     if (diagnostics.length > 0) return { value: undefined, diagnostics };
+    const bomb = aliasBomb(doc);
+    if (bomb) return { value: undefined, diagnostics: [{ pos: this.at(bomb.offset), message: bomb.message }] };
     for (const w of doc.warnings) diagnostics.push({ pos: this.at(w.pos[0]), message: `YAML: ${cleanYamlMessage(w.message)}` });
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: 10_000 });
     } catch (err) {
-      const alias = unresolvedAlias(doc);
-      const problem = alias ?? { offset: 0, message: `YAML: ${(err as Error).message}` };
+      const problem = unresolvedAlias(doc) ?? aliasBomb(doc, 0) ?? { offset: 0, message: `YAML: ${(err as Error).message}` };
       return { value: undefined, diagnostics: [{ pos: this.at(problem.offset), message: problem.message }] };
     }
     if (value === null || value === undefined) value = {};
