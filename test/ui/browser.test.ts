@@ -13,7 +13,8 @@
  * - bound to 0.0.0.0: refused without a token (and serve will not start without one);
  * - the built JS stays under 200 KB gzipped.
  *
- * With RUNNER_SCREENSHOTS=1 it also writes docs/screenshots/*.png.
+ * At 390 px wide no page is wider than the screen. With RUNNER_SCREENSHOTS=1 it also
+ * writes docs/screenshots/*.png, at 1440 px and (`*-phone.png`) at 390 px.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -109,6 +110,19 @@ afterAll(async () => {
   if (root) fs.rmSync(root, { recursive: true, force: true });
   built?.cleanup();
 });
+
+/** Every page: its address, what shows it is ready, its screenshot's name, whether it is shot tall. */
+function pagesToShoot(failedRun: string): Array<[string, string, string | undefined, boolean]> {
+  return [
+    ['/assets?select=openmetadata/trino/*', 'svg.asset-graph g.node.selected', 'assets', false],
+    ['/assets/openmetadata/trino/lineage', 'pre.config', 'asset', false],
+    ['/runs', 'table.runs-table', 'runs', false],
+    [`/runs/${failedRun}`, '[data-role=run-error]', 'run', true],
+    ['/schedules', 'section.schedule', 'schedules', false],
+    ['/launch?select=%2Bopenmetadata%2Fdbt%2Flineage', 'ol.plan li', 'launch', false],
+    ['/no/such/page', 'h1', undefined, false],
+  ];
+}
 
 const dataStatus = (selector: string) => page.$$eval(selector, (els) => els.map((e) => e.getAttribute('data-status')));
 
@@ -245,27 +259,46 @@ describe('on the real pipelines/', () => {
     await fresh.close();
   });
 
-  it.runIf(SHOTS)('writes screenshots of each page to docs/screenshots/', async () => {
+  it('at 390 px wide no page is wider than the screen (the real pipelines)', async () => {
+    const failed = ((await (await page.request.get(`${serve.url}/api/runs?status=failure`)).json()) as { runs: Array<{ id: string }> }).runs[0]!.id;
+    const phone = await context.newPage();
+    await record(phone);
+    await phone.setViewportSize({ width: 390, height: 844 });
+    try {
+      for (const [url, ready] of pagesToShoot(failed)) {
+        await phone.goto(serve.url + url);
+        await phone.waitForSelector(ready);
+        await phone.waitForTimeout(200);
+        const m = await phone.evaluate(() => ({ sw: document.documentElement.scrollWidth, iw: innerWidth }));
+        expect(m.sw, url).toBeLessThanOrEqual(m.iw);
+      }
+    } finally {
+      await phone.close();
+    }
+  }, 60_000);
+
+  it.runIf(SHOTS)('writes screenshots of each page to docs/screenshots/, at desktop and at 390 px', async () => {
     const dir = path.join(PROJECT_ROOT, 'docs', 'screenshots');
     fs.mkdirSync(dir, { recursive: true });
-    const shot = async (name: string, url: string, ready: string, height = 900) => {
-      await page.setViewportSize({ width: 1440, height });
-      await page.goto(serve.url + url);
-      await page.waitForSelector(ready);
-      await page.waitForTimeout(300);
-      await page.screenshot({ path: path.join(dir, `${name}.png`) });
-    };
     const failed = ((await (await page.request.get(`${serve.url}/api/runs?status=failure`)).json()) as { runs: Array<{ id: string }> }).runs[0]!.id;
-    await shot('assets', '/assets?select=openmetadata/trino/*', 'svg.asset-graph g.node.selected');
-    await shot('asset', '/assets/openmetadata/trino/lineage', 'pre.config');
-    await shot('runs', '/runs', 'table.runs-table');
-    await shot('run', `/runs/${failed}`, '[data-role=run-error]', 1500);
     const csrf = { 'x-csrf-token': (await page.getAttribute('meta[name=csrf-token]', 'content')) ?? '' };
     await page.request.post(`${serve.url}/api/schedules/critical_metadata_schedule/start`, { headers: csrf });
-    await shot('schedules', '/schedules', 'button.switch[aria-checked="true"]');
-    await page.request.post(`${serve.url}/api/schedules/critical_metadata_schedule/stop`, { headers: csrf });
-    await shot('launch', '/launch?select=%2Bopenmetadata%2Fdbt%2Flineage', 'ol.plan li');
-  }, 60_000);
+    try {
+      for (const [width, height, suffix] of [[1440, 900, ''], [390, 844, '-phone']] as const) {
+        for (const [url, ready, name, tall] of pagesToShoot(failed)) {
+          if (!name) continue;
+          await page.setViewportSize({ width, height: tall && !suffix ? 1300 : height });
+          await page.goto(serve.url + url);
+          await page.waitForSelector(ready);
+          await page.waitForTimeout(400);
+          await page.screenshot({ path: path.join(dir, `${name}${suffix}.png`), fullPage: suffix !== '' });
+        }
+      }
+    } finally {
+      await page.request.post(`${serve.url}/api/schedules/critical_metadata_schedule/stop`, { headers: csrf });
+      await page.setViewportSize({ width: 1440, height: 900 });
+    }
+  }, 120_000);
 
   it('no response the browser received contained a planted secret', async () => {
     // Visit every step of every run so the finished streams are read whole.
