@@ -1,7 +1,7 @@
 /* Generated from schemas/ by `npm run gen` (json-schema-to-typescript). Do not edit. */
 
 /**
- * A duration: a number followed by a unit, `ms`, `s`, `m`, `h` or `d` (e.g. `30s`, `2h`, `90d`), at most `3650d` (ten years; a longer one is an error). Timers of any length up to that work: a `30d` timeout waits 30 days.
+ * A duration: a number followed by a unit, `ms`, `s`, `m`, `h` or `d` (e.g. `30s`, `2h`, `90d`), at most `3650d`.
  */
 export type Duration = string;
 /**

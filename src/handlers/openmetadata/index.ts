@@ -37,6 +37,17 @@ export function renderStep(ctx: RenderContext<OpenMetadataConfig>): Rendered {
   };
 }
 
+/**
+ * What the `metadata` CLI needs of the runner's environment besides the minimal set: its
+ * Python (virtualenv, pyenv, conda), the trust store for TLS to the server and the
+ * sources, and a container engine's socket and config for `image:` runs.
+ */
+export const CLI_ENV: readonly string[] = [
+  'PYTHONPATH', 'PYTHONHOME', 'PYTHONIOENCODING', 'PYTHONWARNINGS', 'VIRTUAL_ENV', 'CONDA_PREFIX', 'CONDA_DEFAULT_ENV', 'PYENV_ROOT', 'PYENV_VERSION', 'UV_*',
+  'SSL_CERT_FILE', 'SSL_CERT_DIR', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE',
+  'DOCKER_HOST', 'DOCKER_CONFIG', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'CONTAINER_HOST', 'XDG_RUNTIME_DIR', 'USER', 'LOGNAME',
+];
+
 /** The handler. */
 export const openmetadataHandler: Handler<OpenMetadataConfig> = {
   name: 'openmetadata',
@@ -46,6 +57,7 @@ export const openmetadataHandler: Handler<OpenMetadataConfig> = {
   run: runWorkflow,
   preflight: preflightChecks,
   recover: () => void cleanupStaleConfigs(),
+  inheritEnv: CLI_ENV,
   secretRefs(_asset: AssetDef, env: ResolvedEnvironment): unknown[] {
     return [env.openmetadata?.jwt ?? DEFAULT_JWT];
   },
