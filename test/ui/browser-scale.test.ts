@@ -130,6 +130,9 @@ describe('the asset graph at 1,000 assets', () => {
   it('zooms with the buttons and the wheel, pans by dragging, and Fit brings the whole graph back', async () => {
     const fitted = await transform();
     const k0 = await scale();
+    // Far out, labels are hidden (too small to read, and the first layout skips them).
+    expect(k0).toBeLessThan(0.3);
+    expect(await page.$eval('g.node text.label', (t) => getComputedStyle(t).display)).toBe('none');
     await page.click('button[data-action=zoom-in]');
     expect(await scale()).toBeCloseTo(k0 * 1.25, 3);
     const svg = (await page.$('svg.asset-graph'))!;
@@ -190,6 +193,9 @@ describe('the asset graph at 1,000 assets', () => {
     await page.click('.selection-box button[type=submit]');
     await page.waitForSelector(`g.node.selected[data-key="${key}"]`);
     await page.waitForTimeout(200);
+    // Framed close enough to read: the labels that fit hid are back.
+    expect(await scale()).toBeGreaterThanOrEqual(0.3);
+    expect(await page.$eval(`g.node[data-key="${key}"] text.label`, (t) => getComputedStyle(t).display)).not.toBe('none');
     await page.hover(`g.node[data-key="${key}"] rect.box`);
     await page.waitForSelector('svg.asset-graph.hovering');
     const marked = (cls: string) => page.$$eval(`g.node.${cls}`, (gs) => gs.map((g) => g.getAttribute('data-key')!).sort());

@@ -27,6 +27,8 @@ export interface Viewport {
 const MIN_K = 0.02;
 const MAX_K = 4;
 const PAD = 12;
+/** Below this scale the graph hides its labels. */
+const FAR_K = 0.3;
 
 /** The viewport of `svg`, whose drawing is `width` × `height`. */
 export function useViewport(svg: { current: SVGSVGElement | null }, width: number, height: number): Viewport {
@@ -46,6 +48,8 @@ export function useViewport(svg: { current: SVGSVGElement | null }, width: numbe
       const { x, y, k } = t.current;
       g.setAttribute('transform', `translate(${x.toFixed(1)},${y.toFixed(1)}) scale(${k.toFixed(4)})`);
       el.setAttribute('data-scale', k.toFixed(4));
+      // Far out, labels are too small to read: hiding them (CSS) saves the browser laying out thousands of texts.
+      el.classList.toggle('far', k < FAR_K);
     };
     const zoomAt = (factor: number, px: number, py: number) => {
       const s = t.current;
