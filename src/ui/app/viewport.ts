@@ -18,7 +18,7 @@ export interface Rect {
 export interface Viewport {
   zoomBy: (factor: number) => void;
   fit: () => void;
-  /** Makes `r` visible: unchanged when it already is, else centred (zoomed out when it does not fit). */
+  /** Makes `r` visible and readable: unchanged when it already is, else centred (zoomed in to read it, or out when it does not fit). */
   show: (r: Rect) => void;
   /** Whether the last pointer press dragged (so it is not a click). */
   moved: () => boolean;
@@ -84,7 +84,8 @@ export function useViewport(svg: { current: SVGSVGElement | null }, width: numbe
         const { w, h } = box();
         const { x, y, k } = t.current;
         const inside = r.x * k + x >= 0 && r.y * k + y >= 0 && (r.x + r.width) * k + x <= w && (r.y + r.height) * k + y <= h;
-        if (inside) return;
+        // Left alone when in view and readable; else framed (closer, up to 0.6, or farther out when it is big).
+        if (inside && k >= FAR_K) return;
         frame({ x: r.x - 40, y: r.y - 40, width: r.width + 80, height: r.height + 80 }, Math.max(k, 0.6));
         t.current.auto = false;
       },
