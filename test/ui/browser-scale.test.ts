@@ -140,6 +140,12 @@ describe('the asset graph at 1,000 assets', () => {
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.wheel(0, -300);
     await page.waitForFunction((k) => Number(document.querySelector('svg.asset-graph')!.getAttribute('data-scale')) > k, k0 * 1.3);
+    // A trackpad's pinch arrives as a wheel with Ctrl held.
+    const beforePinch = await scale();
+    await page.keyboard.down('Control');
+    await page.mouse.wheel(0, 40);
+    await page.keyboard.up('Control');
+    await page.waitForFunction((k) => Number(document.querySelector('svg.asset-graph')!.getAttribute('data-scale')) < k, beforePinch);
     const zoomed = await transform();
     // Drag from an empty corner: the view moves, and no asset page opens.
     await page.mouse.move(box.x + 6, box.y + box.height - 6);
@@ -333,6 +339,10 @@ describe('runs list, schedules, unknown paths', () => {
     await page.waitForSelector('table.runs-table tbody tr');
     expect(await page.$$eval('table.runs-table tbody tr', (t) => t.length)).toBe(100);
     expect(await page.textContent('[data-role=range]')).toBe(`runs 1–100 of ${total}`);
+    // The 60-step run's strip wraps and stops at 48 cells: the table stays inside the page.
+    const strip = await page.$eval(`tr[data-run="${wideId}"] .strip`, (e) => ({ cells: e.querySelectorAll('.cell').length, more: e.querySelector('.more')?.textContent }));
+    expect(strip).toEqual({ cells: 48, more: '+12' });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth)).toBe(true);
     await page.click('button[data-action=older]');
     await page.waitForSelector(`tr[data-run="${hundredFirst}"]`);
     expect(new URL(page.url()).searchParams.get('page')).toBe('2');

@@ -250,7 +250,7 @@ export function RunPage({ runId }: { runId: string }) {
         </dl>
       </Panel>
       <div class="run-body">
-        <Panel class="timeline-panel" title={<>Timeline <span class="count">{run.steps.length} steps</span></>}>
+        <Panel class="timeline-panel" title={<>Timeline <span class="count">{run.steps.length} step{run.steps.length === 1 ? '' : 's'}</span></>}>
           <TimelineControls run={run} order={order} status={statusFilter} onOrder={setOrder} onStatus={setStatusFilter} />
           <Timeline run={run} steps={shown} now={now} selected={view === 'step' ? key : undefined} onSelect={pick} />
         </Panel>
