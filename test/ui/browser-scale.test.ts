@@ -174,6 +174,12 @@ describe('the asset graph at 1,000 assets', () => {
     await page.click('g.group[data-group=grp3] .group-toggle');
     await page.waitForSelector('g.group[data-group=grp3]:not(.collapsed)');
     expect(await page.$$eval('svg.asset-graph g.node', (gs) => gs.length)).toBe(graph.nodes.length);
+    // Collapse all: one box per group, no asset drawn; Expand all brings every asset back.
+    await page.click('button[data-action=collapse-all]');
+    await page.waitForFunction(() => document.querySelectorAll('svg.asset-graph g.node').length === 0);
+    expect(await page.$$eval('g.group.collapsed', (gs) => gs.length)).toBe(new Set(graph.nodes.map((n) => n.group)).size);
+    await page.click('button[data-action=expand-all]');
+    await page.waitForFunction((n) => document.querySelectorAll('svg.asset-graph g.node').length === n, graph.nodes.length);
   });
 
   it('hovering an asset marks exactly its upstream and downstream assets', async () => {

@@ -58,10 +58,16 @@ export function AssetGraph(props: { graph: GraphDoc; state: (key: string) => Nod
         <button type="button" data-action="fit" title="fit the whole graph in the panel" onClick={() => view.fit()}>
           Fit
         </button>
-        {collapsed.size > 0 && (
+        {collapsed.size > 0 ? (
           <button type="button" data-action="expand-all" onClick={() => setCollapsed(new Set())}>
             Expand all
           </button>
+        ) : (
+          layout.groups.length > 1 && (
+            <button type="button" data-action="collapse-all" onClick={() => setCollapsed(new Set(layout.groups.map((g) => g.name)))}>
+              Collapse all
+            </button>
+          )
         )}
         <span class="muted small graph-hint">drag to pan · wheel or pinch to zoom</span>
       </div>
