@@ -301,9 +301,14 @@ describe('the run page at 60 steps', () => {
     await page.waitForFunction(() => document.querySelectorAll('.log-line').length === 6);
     expect(await page.$$eval('.log-line', (ls) => ls.map((l) => l.getAttribute('data-key')))).toEqual(expect.arrayContaining(['wide/s09', 'wide/s19', 'wide/s59']));
     expect(await page.$$eval('.log-line .ansi-fg-1', (s) => s.length)).toBe(6);
-    // A step's name opens its own log.
+    expect(new URL(page.url()).searchParams.get('logs')).toBe('all');
+    // A step's name opens its own log, and the address says which (a link opens it).
     await page.click('.log-line[data-key="wide/s19"] .log-step');
     await page.waitForSelector('pre.log[data-key="wide/s19"]');
+    expect(new URL(page.url()).searchParams.get('step')).toBe('wide/s19');
+    await page.reload();
+    await page.waitForSelector('pre.log[data-key="wide/s19"]');
+    expect(await page.getAttribute('.tl-row.active', 'data-key')).toBe('wide/s19');
   });
 
   it('Re-run failed POSTs to /api/runs/ID/retry with the CSRF token and opens the new run', async () => {
