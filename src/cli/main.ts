@@ -19,9 +19,28 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   for (const register of COMMANDS) register(program);
+  program.addHelpText('after', TOP_HELP);
   for (const cmd of program.commands) cmd.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;
 }
+
+/** What `runner --help` shows after the commands: a first session, and where things are. */
+const TOP_HELP = `
+Every command takes -p DIR (the pipelines directory: else RUNNER_PIPELINES, else
+pipelines/ in the current directory) and --help with its own examples. Runs and logs are
+kept in RUNNER_HOME (default .runner/ beside the pipelines directory).
+
+Examples:
+  runner list                                       # assets in dependency order, jobs, schedules
+  runner check                                      # validate every file (exit 2 with path:line:col)
+  runner materialize -p examples/quickstart --select '*'
+  runner materialize --select 'openmetadata/*' --env qa --dry-run
+  runner runs -p examples/quickstart                # recent runs; then show / logs RUN_ID
+  runner retry 3f2a9c1e -p examples/quickstart      # re-run the steps of a run that did not succeed
+  runner serve                                      # schedules, watchers and the web UI on http://127.0.0.1:3070/
+
+Exit codes: 0 ok, 1 a step or check failed, 2 bad input (nothing ran), 130/143 canceled.
+Docs: README.md and docs/ in the runner's repository.`;
 
 declare const __RUNNER_VERSION__: string | undefined;
 const VERSION = typeof __RUNNER_VERSION__ === 'string' ? __RUNNER_VERSION__ : '0.0.0-dev';

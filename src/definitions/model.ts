@@ -10,6 +10,9 @@ import type { OpenMetadataSettings, VaultAuth, VaultSettings } from './generated
 
 export type ScheduleStatus = 'running' | 'stopped';
 
+/** The most attempts a retry policy may have (`retry.attempts` in schemas/pipeline.schema.json; a test holds them equal). */
+export const MAX_ATTEMPTS = 100;
+
 /** Retry policy with durations in milliseconds. */
 export interface RetryPolicy {
   attempts: number;

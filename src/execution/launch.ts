@@ -22,8 +22,11 @@ import { execute, type RunOutcome } from './executor.js';
 import { buildPlan, validatePlan, type Plan } from './plan.js';
 import { FanOut } from './sinks.js';
 
-/** What to run: a job, or a selection expression. */
-export type RunTarget = { job: string } | { select: string };
+/**
+ * What to run: a job, a selection expression, or given asset keys (a retry's steps, with
+ * the selection and job recorded for them).
+ */
+export type RunTarget = { job: string } | { select: string } | { keys: string[]; selection: string; job?: string };
 
 /** A checked plan and what it was made from. */
 export interface PlannedRun {
@@ -44,13 +47,16 @@ export function planRun(
 ): Result<PlannedRun> {
   let selection: string;
   let job: string | undefined;
-  if ('job' in target) {
+  if ('keys' in target) {
+    selection = target.selection;
+    job = target.job;
+  } else if ('job' in target) {
     const j = defs.jobs.get(target.job);
     if (!j) return fail({ message: `unknown job \`${target.job}\`${didYouMean(target.job, defs.jobs.keys())}; defined: ${[...defs.jobs.keys()].join(', ') || 'none'}` });
     selection = j.select;
     job = j.name;
   } else selection = target.select;
-  const keys = select(selection, { graph: defs.graph, assets: defs.assets, jobs: defs.jobs, lastStatus: opts.lastStatus });
+  const keys = 'keys' in target ? ok(target.keys) : select(selection, { graph: defs.graph, assets: defs.assets, jobs: defs.jobs, lastStatus: opts.lastStatus });
   if (!keys.ok) return keys;
   const plan = buildPlan(keys.value, defs.assets, defs.graph);
   const ds: Diagnostic[] = validatePlan(plan, { handler: getHandler, env, processEnv: opts.processEnv ?? process.env, pools: defs.settings.pools });

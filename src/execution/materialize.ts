@@ -8,22 +8,22 @@ import path from 'node:path';
 import { InputError } from '../diagnostics/diagnostic.js';
 import type { Definitions } from '../definitions/model.js';
 import type { MaterializeOptions } from '../cli/commands/materialize.js';
-import { loadWithEnv, runnerHome } from '../cli/options.js';
+import { loadWithEnv, runnerHome, type RunOptions } from '../cli/options.js';
 import { getHandler } from '../handlers/registry.js';
-import { renderStep, type Plan } from './plan.js';
+import { renderStep, withRetries, type Plan } from './plan.js';
 import { launchRun, planRun, type Launched } from './launch.js';
 import { killAllNow } from './process-tree.js';
 import { createRenderer } from '../output/index.js';
-import { Tails, formatSummary } from '../output/summary.js';
+import { Tails, formatSummary, locateArgs } from '../output/summary.js';
 import { formatPlan } from '../output/dry-run.js';
 import { style, useColor } from '../output/style.js';
-import { Store } from '../storage/store.js';
+import { Store, type Trigger } from '../storage/store.js';
 
 /** Exit codes of materialize. */
 const EXIT = { ok: 0, failure: 1, sigint: 130, sigterm: 143 } as const;
 
 /** What a run of the command resolved before anything runs. */
-interface Prepared {
+export interface Prepared {
   defs: Definitions;
   env: Awaited<ReturnType<typeof loadWithEnv>>['env'];
   plan: Plan;
@@ -39,11 +39,12 @@ export async function materialize(opts: MaterializeOptions): Promise<number> {
   }
   const p = await prepare(opts);
   try {
+    if (opts.retries !== undefined) p.plan = withRetries(p.plan, opts.retries);
     if (opts.dryRun) {
-      printDryRun(p);
+      printDryRun(p, `Plan for ${p.job ? `job ${p.job}` : `--select '${p.selection}'`}`);
       return EXIT.ok;
     }
-    return await run(p, opts);
+    return await runPrepared(p, opts, { type: 'manual' });
   } finally {
     p.store?.close();
   }
@@ -77,14 +78,16 @@ async function prepare(opts: MaterializeOptions): Promise<Prepared> {
   }
 }
 
-function printDryRun(p: Prepared): void {
+/** `--dry-run`: the plan and what each step would run; `what` names the run (`Plan for job X`). */
+export function printDryRun(p: Prepared, what: string): void {
   const s = style(useColor(process.stdout));
   const rendered = p.plan.steps.map((step) => renderStep(step, getHandler(step.asset.handler)!, p.env, p.defs.projectDir, process.env));
-  const head = `Plan for ${p.job ? `job ${p.job}` : `--select '${p.selection}'`} (environment ${p.env.name}): ${p.plan.steps.length} step${p.plan.steps.length === 1 ? '' : 's'}`;
+  const head = `${what} (environment ${p.env.name}): ${p.plan.steps.length} step${p.plan.steps.length === 1 ? '' : 's'}`;
   process.stdout.write(formatPlan(p.plan, rendered, s, head));
 }
 
-async function run(p: Prepared, opts: MaterializeOptions): Promise<number> {
+/** Runs a prepared plan with the live view and the summary; resolves to the exit code. */
+export async function runPrepared(p: Prepared, opts: RunOptions, trigger: Trigger): Promise<number> {
   const { defs, env, plan } = p;
   const store = p.store!;
   const renderer = await createRenderer({ mode: opts.output, total: plan.steps.length });
@@ -116,7 +119,7 @@ async function run(p: Prepared, opts: MaterializeOptions): Promise<number> {
       env,
       store,
       planned: p,
-      trigger: { type: 'manual' },
+      trigger,
       sinks: [tails, renderer],
       signal: cancel.signal,
       concurrency: opts.concurrency,
@@ -130,7 +133,7 @@ async function run(p: Prepared, opts: MaterializeOptions): Promise<number> {
   const logsAbs = path.dirname(store.logPath(runId, 'x'));
   const rel = path.relative(process.cwd(), logsAbs);
   const logsDir = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : logsAbs;
-  const summary = formatSummary(outcome, tails, { logsDir, style: style(useColor(renderer.summaryToStdout ? process.stdout : process.stderr)) });
+  const summary = formatSummary(outcome, tails, { logsDir, locate: locateArgs(opts.pipelines), style: style(useColor(renderer.summaryToStdout ? process.stdout : process.stderr)) });
   (renderer.summaryToStdout ? process.stdout : process.stderr).write(summary);
   if (outcome.status === 'success') return EXIT.ok;
   if (outcome.status === 'canceled') return signalled === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;

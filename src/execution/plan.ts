@@ -99,3 +99,16 @@ export function renderStep(step: PlanStep, handler: Handler<any>, env: ResolvedE
   const config = substituteDeep(step.asset.config, configScope(env, processEnv, 'mask')).value;
   return handler.render({ asset: step.asset, config, env, projectDir });
 }
+
+/** What a step gets from `--retries N` when its asset has no retry policy (the schema's defaults). */
+const DEFAULT_POLICY = { backoff: 'fixed', delayMs: 10_000, maxDelayMs: 3_600_000, jitter: true } as const;
+
+/**
+ * The plan with every step's attempts set to `retries + 1` for one run (`--retries N`;
+ * 0: no retry). An asset's own backoff, delay and jitter stay; one without a policy gets
+ * the schema's defaults. The definitions are not changed.
+ */
+export function withRetries(plan: Plan, retries: number): Plan {
+  const steps = plan.steps.map((s) => ({ ...s, asset: { ...s.asset, retry: { ...DEFAULT_POLICY, ...s.asset.retry, attempts: retries + 1 } } }));
+  return { steps, byKey: new Map(steps.map((s) => [s.key, s])) };
+}

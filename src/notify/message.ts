@@ -1,7 +1,8 @@
 /**
  * The Slack messages the runner sends, as Block Kit payloads built from a finished run:
  * a failure alert (header `<Env> Run Failure`, the job or selection and the short run id,
- * one section per failed step with its error excerpt, the run's own error when no step
+ * one section per failed step with its error excerpt (steps that failed with the same
+ * error share one, which names and counts them), the run's own error when no step
  * failed, a button to the run page) and a recovery notice. Everything stays within Slack's
  * limits: 150 characters for a header, 3,000 for a section's text, 50 blocks a message.
  * Inputs are expected masked already; the Notifier masks again before anything leaves.
@@ -95,6 +96,13 @@ export function scheduleOf(trigger: unknown): string | undefined {
   return undefined;
 }
 
+/** The run a `runner retry` trigger re-executes, if the trigger is one. */
+export function retryOfTrigger(trigger: unknown): string | undefined {
+  if (!trigger || typeof trigger !== 'object') return undefined;
+  const t = trigger as Record<string, unknown>;
+  return t.type === 'retry' && typeof t.retry_of === 'string' && t.retry_of ? t.retry_of : undefined;
+}
+
 /** Escapes the three characters Slack's mrkdwn treats as control characters. */
 export function escapeMrkdwn(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -158,6 +166,8 @@ function summaryFields(run: AlertRun): Array<{ type: 'mrkdwn'; text: string }> {
   fields.push({ type: 'mrkdwn', text: `*Run:* \`${escapeMrkdwn(shortRunId(run.id))}\`` });
   const schedule = scheduleOf(run.trigger);
   if (schedule) fields.push({ type: 'mrkdwn', text: `*Schedule:* ${inlineCode(schedule, 1500)}` });
+  const retryOf = retryOfTrigger(run.trigger);
+  if (retryOf) fields.push({ type: 'mrkdwn', text: `*Retry of:* \`${escapeMrkdwn(shortRunId(retryOf))}\`` });
   return fields;
 }
 
@@ -176,19 +186,24 @@ export function buildFailureMessage(run: AlertRun, ctx: MessageContext = {}): Sl
   const blocks: Block[] = [{ type: 'header', text: { type: 'plain_text', text: header, emoji: true } }, { type: 'section', fields }];
 
   // Blocks left for steps: header, summary, an overflow note and the button are fixed.
+  // Steps that failed with the same error share one section (a missing CLI fails them all alike).
+  const groups = groupByError(failed);
   const room = Math.min(MAX_STEP_SECTIONS, SLACK_LIMITS.blocks - blocks.length - 1 - link.length);
-  const shown = failed.slice(0, room);
+  const shown = groups.slice(0, room);
   const perStep = Math.max(400, Math.min(SLACK_LIMITS.sectionText, Math.floor(STEP_TEXT_BUDGET / Math.max(1, shown.length))));
-  for (const s of shown) {
-    const attempts = s.attempts && s.attempts > 1 ? ` after ${s.attempts} attempts` : '';
-    const head = `:x: *${inlineCode(s.key, 500)}* failed${attempts}`;
+  for (const g of shown) {
+    const s = g[0]!;
+    const attempts = s.attempts && s.attempts > 1 && g.length === 1 ? ` after ${s.attempts} attempts` : '';
+    const names = g.map((x) => inlineCode(x.key, 500)).join(', ');
+    const head = g.length === 1 ? `:x: *${inlineCode(s.key, 500)}* failed${attempts}` : truncate(`:x: *${g.length} steps* failed with the same error: ${names}`, Math.floor(perStep / 2));
     const body = s.error && s.error.trim() ? s.error : '(no error message recorded)';
     const text = `${head}\n\`\`\`${excerpt(body, Math.max(100, perStep - head.length - 8))}\`\`\``;
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text } });
   }
-  const left = failed.length - shown.length;
+  const hidden = groups.slice(shown.length).flat();
+  const left = hidden.length;
   if (left > 0) {
-    const names = failed.slice(shown.length).map((s) => s.key);
+    const names = hidden.map((s) => s.key);
     const intro = `…and ${left} more failed step${left === 1 ? '' : 's'} not shown: `;
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: truncate(intro + names.map((n) => escapeMrkdwn(n)).join(', '), SLACK_LIMITS.sectionText) }] });
   }
@@ -203,6 +218,18 @@ export function buildFailureMessage(run: AlertRun, ctx: MessageContext = {}): Sl
   const stepsText = failed.length > 0 ? `: ${failed.length} failed step${failed.length === 1 ? '' : 's'} (${failed.map((s) => s.key).join(', ')})` : run.error ? `: ${run.error.split('\n')[0]}` : '';
   const text = truncate(escapeMrkdwn(`${env} Run Failure: ${target}, run ${shortRunId(run.id)}${stepsText}`), SLACK_LIMITS.text);
   return { text, blocks };
+}
+
+/** Failed steps grouped by their error text, in the order of each error's first step. */
+function groupByError(failed: AlertStep[]): AlertStep[][] {
+  const groups = new Map<string, AlertStep[]>();
+  for (const s of failed) {
+    const key = s.error?.trim() ?? '';
+    const g = groups.get(key);
+    if (g) g.push(s);
+    else groups.set(key, [s]);
+  }
+  return [...groups.values()];
 }
 
 /** The notice that a schedule's run succeeded after its previous run failed. */

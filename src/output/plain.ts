@@ -16,6 +16,8 @@ export class PlainRenderer implements Renderer {
   /** The step (and stream) whose last piece of output had no newline, if any. */
   private openKey: string | undefined;
   private openStream: string | undefined;
+  /** Failure messages already printed, with the step that printed each first. */
+  private readonly failures = new Map<string, string>();
 
   constructor(out: TextOut, color: boolean) {
     this.w = new BufferedWriter(out);
@@ -55,7 +57,7 @@ export class PlainRenderer implements Renderer {
         this.line(`${t} ${s.cyan(key)} ${s.green('✔ success')}${duration(e)}`);
         return;
       case 'step_failed':
-        this.line(`${t} ${s.cyan(key)} ${s.red('✖ failure')}${duration(e)}: ${firstLine(e.message)}`);
+        this.line(`${t} ${s.cyan(key)} ${s.red('✖ failure')}${duration(e)}: ${sameAs(this.failures, key, e.message) ?? firstLine(e.message)}`);
         return;
       case 'step_skipped':
         this.line(`${t} ${s.cyan(key)} ${s.yellow('↓ skipped')}: ${e.message ?? ''}`);
@@ -85,6 +87,18 @@ export class PlainRenderer implements Renderer {
     }
     this.w.flush();
   }
+}
+
+/**
+ * `same error as KEY` when an earlier step failed with this message (printed once per
+ * cause: a missing CLI fails every step alike), else undefined, remembering it.
+ */
+export function sameAs(seen: Map<string, string>, key: string, message: string | undefined): string | undefined {
+  if (!message) return undefined;
+  const first = seen.get(message);
+  if (first !== undefined && first !== key) return `same error as ${first}`;
+  seen.set(message, key);
+  return undefined;
 }
 
 function duration(e: RunEvent): string {

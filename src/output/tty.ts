@@ -10,6 +10,7 @@ import type { RunEvent } from '../execution/events.js';
 import { formatDuration } from '../util/duration.js';
 import type { Renderer } from './renderer.js';
 import { visibleLine } from './style.js';
+import { sameAs } from './plain.js';
 
 type End = { kind: 'success' } | { kind: 'failure'; message: string } | { kind: 'skip'; message: string };
 
@@ -53,6 +54,7 @@ export class TtyRenderer implements Renderer {
   private keeper?: ListrTaskWrapper<unknown, any, any>;
   private ticker?: NodeJS.Timeout;
   private counts = { pending: 0, running: 0, done: 0 };
+  private readonly failures = new Map<string, string>();
 
   /** `total`: the number of steps in the plan (for the bottom bar). */
   constructor(private readonly total: number) {
@@ -107,7 +109,7 @@ export class TtyRenderer implements Renderer {
       case 'step_succeeded':
         return this.end(key!, { kind: 'success' });
       case 'step_failed':
-        return this.end(key!, { kind: 'failure', message: `${key}  ${firstLine(e.message)}${took(e)}` });
+        return this.end(key!, { kind: 'failure', message: `${key}  ${sameAs(this.failures, key!, e.message) ?? firstLine(e.message)}${took(e)}` });
       case 'step_skipped':
         return this.end(key!, { kind: 'skip', message: `${key}  skipped: ${e.message ?? ''}` });
       case 'step_canceled':

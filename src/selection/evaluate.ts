@@ -69,6 +69,33 @@ function parseJob(ctx: SelectionContext, name: string, select: string): Result<S
   return node;
 }
 
+/**
+ * Patterns like `pattern` that match some key: each literal piece (between `/` and `*`)
+ * of 3 or more characters that no key segment contains is replaced by the closest key
+ * segments. At most 3.
+ */
+export function patternCorrections(pattern: string, keys: readonly string[]): string[] {
+  const segments = new Set<string>();
+  for (const k of keys) for (const seg of k.split('/')) segments.add(seg);
+  const known = [...segments];
+  const fix = (piece: string, whole: boolean): string[] => {
+    if (piece.length < 3 || (whole ? segments.has(piece) : known.some((seg) => seg.includes(piece)))) return [piece];
+    const near = nearestNames(piece, known);
+    return near.length > 0 ? near : [piece];
+  };
+  let combos = [''];
+  pattern.split('/').forEach((segment, i) => {
+    const pieces = segment.split('*');
+    let options = [''];
+    pieces.forEach((piece, j) => {
+      const fixed = fix(piece, pieces.length === 1);
+      options = options.flatMap((o) => fixed.map((f) => (j === 0 ? f : `${o}*${f}`)));
+    });
+    combos = combos.flatMap((c) => options.map((o) => (i === 0 ? o : `${c}/${o}`))).slice(0, 20);
+  });
+  return combos.filter((c) => c !== pattern && keys.some(compileGlob(c))).slice(0, 3);
+}
+
 const PLURAL: Record<string, string> = { group: 'groups', kind: 'kinds', owner: 'owners', handler: 'handlers', job: 'jobs', tag: 'tags' };
 
 class Evaluator {
@@ -144,6 +171,8 @@ class Evaluator {
       if (index.keys.some((k) => k.startsWith(`${target}/`))) out.push(`${target}/*`);
       if (index.byValue('group').has(target)) out.push(`group:${target}`);
     }
+    // A typo in a pattern (`openmetdata/*`): the pattern with its pieces corrected.
+    else out.push(...patternCorrections(target, index.keys));
     // `raw` for `raw/*` or `group:raw` is the likely slip; keys merely containing it add noise.
     if (out.length === 0) out.push(...nearestNames(target.replaceAll('*', ''), index.keys));
     return suggestionSuffix(out);

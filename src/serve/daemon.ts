@@ -6,6 +6,7 @@
  * SIGINT stops ticking, lets running runs finish within the grace period, cancels the rest
  * and exits 0.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { InputError, formatDiagnostic } from '../diagnostics/diagnostic.js';
@@ -40,6 +41,8 @@ export interface ServeOptions {
   home?: string;
   /** Extra routes on the same port (the web UI mounts itself here). */
   mounts?: RouteMount[];
+  /** Whether a mount serves the web UI at `/`: the start-up line then names its address. */
+  ui?: boolean;
   /** Replaces the in-process launcher (tests). */
   launcher?: Launcher;
 }
@@ -191,7 +194,10 @@ export async function serve(opts: ServeOptions): Promise<number> {
 
   scheduler.start();
   (await import('../watch/service.js')).startWatchers(ctx, { env: opts.env });
-  log.info(`serving on ${url} (/healthz, /readyz, /metrics)`, { pid: process.pid, pipelines: dir, home: store.home, env: env.value.name });
+  // On a wildcard bind the listening address is not one a browser can open: name the host.
+  const wildcard = server.host === '0.0.0.0' || server.host === '::';
+  const uiUrl = `${wildcard ? `http://${os.hostname()}:${server.port}` : url}/`;
+  log.info(`serving on ${url} (${opts.ui ? `web UI: ${uiUrl}; ` : ''}/healthz, /readyz, /metrics)`, { pid: process.pid, pipelines: dir, home: store.home, env: env.value.name });
   const stored = readScheduleStates(store.db);
   for (const s of defs.schedules.values()) {
     const status = effectiveStatus(s, stored.get(s.name));

@@ -95,7 +95,7 @@ export async function showCommand(id: string, opts: HomeOptions & { json?: boole
   const store = openExisting(home);
   try {
     const run = lookup(store, home, id);
-    await withStdout(({ write }) => write(opts.json ? JSON.stringify(run, null, 2) + '\n' : formatRun(run, { color: useColor(), now: Date.now() })));
+    await withStdout(({ write }) => write(opts.json ? JSON.stringify(run, null, 2) + '\n' : formatRun(run, { color: useColor(), now: Date.now() }, store!.retriesOf(run.id))));
   } finally {
     store?.close();
   }

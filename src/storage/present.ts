@@ -46,9 +46,12 @@ export function elapsed(start: string | null, end: string | null, now: number): 
   return Number.isFinite(ms) ? formatDuration(Math.max(0, ms)) : '-';
 }
 
-/** `manual`, or `schedule NAME`. */
-export function triggerText(run: RunRecord): string {
-  return run.trigger.type === 'manual' ? 'manual' : `schedule ${run.trigger.schedule}`;
+/** `manual`, `schedule NAME`, or `retry of ID` (the short id unless `full`). */
+export function triggerText(run: RunRecord, full = false): string {
+  const t = run.trigger;
+  if (t.type === 'manual') return 'manual';
+  if (t.type === 'retry') return `retry of ${full ? t.retry_of : t.retry_of.slice(0, 8)}`;
+  return full ? `schedule ${t.schedule}, tick ${localTime(t.tick)}` : `schedule ${t.schedule}`;
 }
 
 /** `3 success, 1 failure, 2 skipped`: step counts by status. */
@@ -116,14 +119,14 @@ export function alertText(run: RunRecord): string {
   }
 }
 
-/** The `runner show` page: the run, then each step with its metadata, error and log. */
-export function formatRun(run: RunRecord, o: ViewOptions): string {
+/** The `runner show` page: the run (and the runs that retried it), then each step with its metadata, error and log. */
+export function formatRun(run: RunRecord, o: ViewOptions, retries: ReadonlyArray<{ id: string; status: string }> = []): string {
   const out: string[] = [];
   out.push(`Run ${run.id}  ${paint(o, run.status)}`);
   const field = (name: string, value: string): void => {
     out.push(`  ${name.padEnd(10)}${value}`);
   };
-  field('trigger', run.trigger.type === 'manual' ? 'manual' : `schedule ${run.trigger.schedule}, tick ${localTime(run.trigger.tick)}`);
+  field('trigger', triggerText(run, true));
   field('env', run.env);
   if (run.job) field('job', run.job);
   field('selection', run.selection);
@@ -132,6 +135,7 @@ export function formatRun(run: RunRecord, o: ViewOptions): string {
   field('steps', stepSummary(run.steps, o));
   if (run.error) field('error', run.error);
   field('alert', alertText(run));
+  if (retries.length > 0) field('retried', retries.map((r) => `${r.id.slice(0, 8)} (${paint(o, r.status)})`).join(', '));
   out.push('');
   const keyWidth = Math.min(60, Math.max(0, ...run.steps.map((s) => s.key.length)));
   for (const s of run.steps) {

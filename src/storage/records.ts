@@ -9,6 +9,7 @@ export interface RunRow {
   id: string;
   status: RunStatus;
   trigger: string;
+  retry_of: string | null;
   env: string;
   selection: string;
   job: string | null;
@@ -53,6 +54,7 @@ export function toRunRecord(home: string, row: RunRow, steps: StepRow[]): RunRec
     id: row.id,
     status: row.status,
     trigger: parseJson<Trigger>(row.trigger, { type: 'manual' }),
+    retry_of: row.retry_of ?? null,
     env: row.env,
     selection: row.selection,
     job: row.job,
@@ -142,4 +144,9 @@ export function lastStepStatuses(db: Database): Map<string, StepStatus> {
     )
     .all() as Array<{ key: string; status: StepStatus }>;
   return new Map(rows.map((r) => [r.key, r.status]));
+}
+
+/** The retries of a run (`runner retry`), oldest first: their ids and statuses. */
+export function retriesOf(db: Database, runId: string): Array<{ id: string; status: RunStatus }> {
+  return db.prepare('SELECT id, status FROM runs WHERE retry_of = ? ORDER BY created_at, rowid').all(runId) as Array<{ id: string; status: RunStatus }>;
 }

@@ -22,7 +22,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE runs (
         id          TEXT PRIMARY KEY,
         status      TEXT NOT NULL,
-        trigger     TEXT NOT NULL,          -- JSON: {"type":"manual"} | {"type":"schedule","schedule","tick"}
+        trigger     TEXT NOT NULL,          -- JSON: {"type":"manual"} | {"type":"schedule","schedule","tick"} | {"type":"retry","retry_of"} (v7)
         env         TEXT NOT NULL,
         selection   TEXT NOT NULL,
         job         TEXT,
@@ -176,6 +176,14 @@ export const MIGRATIONS: readonly Migration[] = [
         count     INTEGER NOT NULL DEFAULT 1
       );
       CREATE INDEX watcher_events_at ON watcher_events (watcher, last_at);
+    `,
+  },
+  {
+    version: 7,
+    description: 'the run a retry re-executes (`runner retry`)',
+    sql: `
+      ALTER TABLE runs ADD COLUMN retry_of TEXT;  -- the id of the run whose unsucceeded steps this run re-executes
+      CREATE INDEX runs_retry_of ON runs (retry_of);
     `,
   },
 ];

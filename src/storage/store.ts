@@ -19,7 +19,7 @@ import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
 import { LogWriter, runLogDir, stepLogPath } from './logs.js';
 import { makeApplier } from './apply.js';
 import { Ledger } from './ledger.js';
-import { findRun, lastStepStatuses, listRuns, type RunRow } from './records.js';
+import { findRun, lastStepStatuses, listRuns, retriesOf, type RunRow } from './records.js';
 import { freeInactivePoolSlots, isOrphaned, reapOrphans, reapRun, type ReapOptions } from './reaper.js';
 import { machineId, processStartTime } from './proc.js';
 import type { RunMeta, RunRecord, RunStatus, StepStatus } from './types.js';
@@ -131,13 +131,14 @@ export class Store implements EventSink {
     const db = this.db;
     const at = now();
     const insertRun = this.stmt(
-      `INSERT INTO runs (id, status, trigger, env, selection, job, pipelines_dir, created_at, owner_pid, owner_start, owner_machine, heartbeat_at)
-       VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO runs (id, status, trigger, retry_of, env, selection, job, pipelines_dir, created_at, owner_pid, owner_start, owner_machine, heartbeat_at)
+       VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const insertStep = this.stmt(`INSERT INTO steps (run_id, key, position, status) VALUES (?, ?, ?, 'pending')`);
     const owner = [process.pid, processStartTime(process.pid), machineId()] as const;
     db.transaction(() => {
-      insertRun.run(meta.id, JSON.stringify(meta.trigger), meta.env, meta.selection, meta.job ?? null, meta.pipelinesDir, at, ...owner, at);
+      const retryOf = meta.trigger.type === 'retry' ? meta.trigger.retry_of : null;
+      insertRun.run(meta.id, JSON.stringify(meta.trigger), retryOf, meta.env, meta.selection, meta.job ?? null, meta.pipelinesDir, at, ...owner, at);
       meta.keys.forEach((key, i) => insertStep.run(meta.id, key, i));
     })();
     fs.mkdirSync(runLogDir(this.home, meta.id), { recursive: true });
@@ -266,6 +267,12 @@ export class Store implements EventSink {
   listRuns(q: { limit?: number; status?: RunStatus } = {}): RunRecord[] {
     this.flush();
     return listRuns(this.db, this.home, q);
+  }
+
+  /** The runs that retried this one (`runner retry`), oldest first. */
+  retriesOf(runId: string): Array<{ id: string; status: RunStatus }> {
+    this.flush();
+    return retriesOf(this.db, runId);
   }
 
   /** Per asset key, the status of its latest finished step (for `status:` selections). */

@@ -7,8 +7,8 @@ import type { RunStatus, StepStatus } from '../definitions/model.js';
 
 export type { RunStatus, StepStatus };
 
-/** What started a run: a person, or a schedule's tick. */
-export type Trigger = { type: 'manual' } | { type: 'schedule'; schedule: string; tick: string /* ISO */ };
+/** What started a run: a person, a schedule's tick, or `runner retry` of an earlier run. */
+export type Trigger = { type: 'manual' } | { type: 'schedule'; schedule: string; tick: string /* ISO */ } | { type: 'retry'; retry_of: string };
 
 /** What the executor knows about a run before it starts: `Store.createRun`'s input. */
 export interface RunMeta {
@@ -60,6 +60,8 @@ export interface RunRecord {
   id: string;
   status: RunStatus;
   trigger: Trigger;
+  /** The run whose unsucceeded steps this run re-executes (`runner retry`), else null. */
+  retry_of: string | null;
   env: string;
   selection: string;
   job: string | null;

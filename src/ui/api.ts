@@ -279,6 +279,14 @@ export function registerApi(d: ApiDeps): void {
     return undefined;
   });
 
+  // "Re-run failed": a new run of the steps that did not succeed (execution/rerun.ts).
+  route('POST', '/api/runs/:id/retry', 'write', (ctx) => {
+    const run = runOr404(ctx.params['id']!);
+    const r = d.runs.retry(d.defs(), run);
+    if (!r.ok) return send(r.refusal.kind === 'conflict' ? 409 : 400, errorBody(r.refusal.diagnostics));
+    return send(201, { run_id: r.runId, url: `/runs/${r.runId}`, retry_of: run.id });
+  });
+
   route('POST', '/api/runs/:id/cancel', 'write', (ctx) => {
     const run = runOr404(ctx.params['id']!);
     if (!d.runs.cancel(run.id)) return send(409, { error: `run ${run.id} is not running in this runner serve (only runs launched here can be canceled from the UI)` });

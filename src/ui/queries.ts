@@ -87,7 +87,7 @@ export function currentSteps(db: Database): Map<string, CurrentStep> {
 /** Filters of the runs list. */
 export interface RunFilter {
   status?: RunStatus;
-  /** `manual`, `schedule` (any schedule), or a schedule's name. */
+  /** `manual`, `schedule` (any schedule), `retry` (runs of `runner retry`), or a schedule's name. */
   trigger?: string;
   /** Runs with a step for this asset key. */
   asset?: string;
@@ -122,7 +122,7 @@ function runsWhere(store: Store, f: RunFilter): { sql: string; params: unknown[]
     where.push('r.status = ?');
     params.push(f.status);
   }
-  if (f.trigger === 'manual' || f.trigger === 'schedule') {
+  if (f.trigger === 'manual' || f.trigger === 'schedule' || f.trigger === 'retry') {
     where.push("json_extract(r.trigger, '$.type') = ?");
     params.push(f.trigger);
   } else if (f.trigger) {

@@ -1,7 +1,8 @@
 /**
  * Runs started from the web UI (Launch): the plan of a selection or a job, checked as
  * `runner materialize` checks it, then run in serve's process with the same executor,
- * store, secrets and alerts as `materialize` (trigger `manual`). The run is recorded before
+ * store, secrets and alerts as `materialize` (trigger `manual`), and retries of finished
+ * runs ("Re-run failed": trigger `retry of RUN_ID`). The run is recorded before
  * the request is answered, so its page opens at once; it runs on in the background.
  * On shutdown, running runs get serve's grace period, then are canceled.
  */
@@ -13,6 +14,8 @@ import type { Plan } from '../execution/plan.js';
 import { launchRun, planRun } from '../execution/launch.js';
 import { vaultSessionFor } from '../secrets/index.js';
 import type { Store } from '../storage/store.js';
+import type { RunRecord, Trigger } from '../storage/types.js';
+import { planRetry, type RetryRefusal } from '../execution/rerun.js';
 import type { Logger } from '../serve/log.js';
 
 /** What to run: a selection expression or a job's name. */
@@ -92,7 +95,23 @@ export class ManualRuns {
     if (this.closing) return fail({ message: 'runner serve is shutting down: no new runs' });
     const prepared = this.prepare(defs, req);
     if (!prepared.ok) return prepared;
-    const { selection, job } = prepared.value;
+    return ok(this.launch(defs, prepared.value, { type: 'manual' }));
+  }
+
+  /**
+   * Starts the retry of `run` (its steps that did not succeed, in its environment; see
+   * execution/rerun.ts) in the background. A refusal says whether the run's state
+   * (`conflict`: unfinished, nothing to retry) or the pipeline files are in the way.
+   */
+  retry(defs: Definitions, run: RunRecord): { ok: true; runId: string } | { ok: false; refusal: RetryRefusal } {
+    if (this.closing) return { ok: false, refusal: { kind: 'conflict', diagnostics: [{ message: 'runner serve is shutting down: no new runs' }] } };
+    const r = planRetry(defs, run, { processEnv: this.processEnv });
+    if (!r.ok) return r;
+    return { ok: true, ...this.launch(defs, r.value, r.value.trigger) };
+  }
+
+  private launch(defs: Definitions, prepared: PreparedLaunch, trigger: Trigger): { runId: string } {
+    const { selection, job } = prepared;
     const { store, log } = this.opts;
     const runId = randomUUID();
     const controller = new AbortController();
@@ -101,22 +120,22 @@ export class ManualRuns {
     // launchRun records the run before it returns its promise, so the run page opens at once.
     const done = launchRun({
       defs,
-      env: prepared.value.env,
+      env: prepared.env,
       store,
-      planned: prepared.value,
-      trigger: { type: 'manual' },
+      planned: prepared,
+      trigger,
       runId,
       signal: controller.signal,
       processEnv: this.processEnv,
-      vault: vaultSessionFor(prepared.value.env, this.processEnv),
+      vault: vaultSessionFor(prepared.env, this.processEnv),
       alertOut,
     })
       .then(({ outcome }) => (outcome.status === 'success' ? log.info : log.warn)(`run from the web UI ended ${outcome.status}`, { run_id: runId }))
       .catch((err: unknown) => log.error('a run started from the web UI failed to run', { run_id: runId, error: err instanceof Error ? err.message : String(err) }))
       .finally(() => this.active.delete(runId));
     this.active.set(runId, { controller, done });
-    log.info('run started from the web UI', { run_id: runId, selection, ...(job ? { job } : {}) });
-    return ok({ runId });
+    log.info('run started from the web UI', { run_id: runId, selection, ...(job ? { job } : {}), ...(trigger.type === 'retry' ? { retry_of: trigger.retry_of } : {}) });
+    return { runId };
   }
 
   /** Cancels a run this process started; false when it is not one (or has ended). */

@@ -264,7 +264,7 @@ describe('on broken directories (exit 2, every diagnostic, no stack trace)', () 
   test('a missing directory exits 2 with one line', async () => {
     const r = await runner(['check', '-p', 'no/such/dir'], { cwd: home });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('pipelines directory `no/such/dir` does not exist (pass -p DIR)\n');
+    expect(r.stderr).toBe(`pipelines directory \`no/such/dir\` does not exist in ${fs.realpathSync(home)} (the current directory): pass -p DIR or set RUNNER_PIPELINES to use another\n`);
   });
 
   test('bad flags exit 2', async () => {

@@ -73,6 +73,26 @@ describe('failure message', () => {
     expect(m.text.length).toBeLessThanOrEqual(3000);
   });
 
+  it('steps that failed with the same error share one section that names and counts them', () => {
+    const cause = 'preflight check failed: openmetadata CLI: `metadata` not found';
+    const steps = ['a', 'b', 'c'].map((k) => ({ key: `om/${k}/metadata`, status: 'failure', attempts: 1, error: cause }));
+    const m = buildFailureMessage(run({ steps: [...steps, { key: 'om/d/metadata', status: 'failure', attempts: 2, error: 'other' }, { key: 'om/a/lineage', status: 'skipped' }] }));
+    expect(blockKitProblems(m as never)).toEqual([]);
+    const sections = m.blocks.filter((b) => b.type === 'section' && b.text?.text.startsWith(':x:')).map((b) => (b as Extract<Block, { type: 'section' }>).text!.text);
+    expect(sections).toEqual([
+      ':x: *3 steps* failed with the same error: `om/a/metadata`, `om/b/metadata`, `om/c/metadata`\n```preflight check failed: openmetadata CLI: `metadata` not found```',
+      ':x: *`om/d/metadata`* failed after 2 attempts\n```other```',
+    ]);
+    expect(texts(m.blocks).split('not found').length - 1).toBe(1);
+    expect((m.blocks[1] as Extract<Block, { type: 'section' }>).fields!.at(-1)!.text).toBe('*Steps:* 4 of 5 failed, 1 skipped');
+  });
+
+  it('names the run a retry re-executes', () => {
+    const m = buildFailureMessage(run({ trigger: { type: 'retry', retry_of: '3f2a9c1e-8d0b-4f7e-9a51-0c6de2b4a7f3' } }));
+    expect((m.blocks[1] as Extract<Block, { type: 'section' }>).fields!.map((f) => f.text)).toContain('*Retry of:* `3f2a9c1e`');
+    expect(texts(buildFailureMessage(run()).blocks)).not.toContain('Retry of');
+  });
+
   it('one huge error fills at most one section', () => {
     const m = buildFailureMessage(run({ steps: [{ key: 'k', status: 'failure', error: 'y'.repeat(100_000) }] }));
     expect(blockKitProblems(m as never)).toEqual([]);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../src/execution/events.js';
 import { PlainRenderer } from '../../src/output/plain.js';
 import { JsonRenderer } from '../../src/output/json.js';
-import { Tails, formatSummary } from '../../src/output/summary.js';
+import { Tails, formatSummary, locateArgs } from '../../src/output/summary.js';
 import { style, useColor, visibleLine } from '../../src/output/style.js';
 import { resolveMode } from '../../src/output/index.js';
 import type { RunOutcome } from '../../src/execution/executor.js';
@@ -109,6 +109,38 @@ describe('summary', () => {
     expect(text).toContain('↓ y: upstream x failed');
     expect(text).toContain('Run id: 0123456789abcdef');
     expect(text).toContain('Logs:   .runner/logs/0123  (runner logs 01234567 [KEY])');
+  });
+
+  it('says an error shared by several steps once, naming and counting them', () => {
+    const cause = 'preflight check failed: openmetadata CLI: `metadata` not found';
+    const steps = ['a', 'b', 'c'].map((k) => ({ key: `om/${k}`, status: 'failure' as const, attempts: 1, error: cause }));
+    const outcome: RunOutcome = { runId: '0123456789abcdef', status: 'failure', startedAt: 0, endedAt: 1, steps: [...steps, { key: 'om/d', status: 'failure', attempts: 1, error: 'other' }] };
+    const text = formatSummary(outcome, new Tails(), { logsDir: 'logs', locate: ' -p examples/quickstart', style: style(false) });
+    expect(text).toContain(`✖ 3 steps failed with the same error: om/a, om/b, om/c\n    ${cause}\n\n✖ om/d\n    other\n`);
+    expect(text.split(cause)).toHaveLength(2);
+    expect(text).toContain('Logs:   logs  (runner logs 01234567 -p examples/quickstart [KEY])');
+    expect(text).toContain('Retry:  runner retry 01234567 -p examples/quickstart  (runs the 4 steps that did not succeed)');
+  });
+
+  it('the plain view prints a failure message once, then `same error as KEY`', async () => {
+    const out = new Out();
+    const r = new PlainRenderer(out, false);
+    for (const key of ['a', 'b']) r.emit(ev('step_failed', { key, status: 'failure', message: 'command not found: metadata', data: { duration_ms: 5 } }));
+    r.emit(ev('step_failed', { key: 'c', status: 'failure', message: 'another cause', data: { duration_ms: 5 } }));
+    await r.close();
+    expect(out.text.split('\n').slice(0, 3)).toEqual([
+      '05:06:07.089 a ✖ failure in 5ms: command not found: metadata',
+      '05:06:07.089 b ✖ failure in 5ms: same error as a',
+      '05:06:07.089 c ✖ failure in 5ms: another cause',
+    ]);
+  });
+
+  it('the hint carries -p only when `runner logs` needs it to find the store', () => {
+    expect(locateArgs('pipelines', {}, '/srv/p')).toBe('');
+    expect(locateArgs('/srv/p/pipelines', {}, '/srv/p')).toBe('');
+    expect(locateArgs('examples/quickstart', {}, '/srv/p')).toBe(' -p examples/quickstart');
+    expect(locateArgs('/elsewhere/my pipelines', {}, '/srv/p')).toBe(" -p '/elsewhere/my pipelines'");
+    expect(locateArgs('examples/quickstart', { RUNNER_HOME: '/var/runner' }, '/srv/p')).toBe('');
   });
 
   it('does not repeat the output a command error already ends with', () => {

@@ -64,3 +64,25 @@ describe('the OpenMetadata ingestion assets', () => {
     );
   });
 });
+
+describe('a typo in a pattern gets a "did you mean" like every other typo', () => {
+  const message = (text: string) => {
+    const r = select(text, ctx);
+    if (r.ok) throw new Error(`${text} selected ${r.value.join(', ')}`);
+    return r.diagnostics[0]!.message;
+  };
+  test.each([
+    ['openmetdata/*', 'openmetadata/*'],
+    ['openmetadata/trno/*', 'openmetadata/trino/*'],
+    ['openmetadata/*/metdata', 'openmetadata/*/metadata'],
+    ['opnmetadata*', 'openmetadata*'],
+    ['openmetadata__trno__*', 'openmetadata/trino/*'],
+  ])('%s: did you mean %s', (typo, fixed) => {
+    expect(message(typo)).toBe(`no asset key matches '${typo}' (did you mean '${fixed}'?)`);
+    expect(sel(fixed).length).toBeGreaterThan(0);
+  });
+
+  test('no guess for a pattern nothing is close to', () => {
+    expect(message('zzz/*')).toBe("no asset key matches 'zzz/*'");
+  });
+});

@@ -239,12 +239,24 @@ describe('Store: reading runs back', () => {
     s.emit(ev('step_succeeded', m.id, { key: 'a', attempt: 1, data: { exit_code: 0 } }));
     s.emit(ev('run_finished', m.id, { status: 'success' }));
     const json = JSON.parse(JSON.stringify(s.getRun(m.id))) as Record<string, unknown>;
-    expect(Object.keys(json)).toEqual(['id', 'status', 'trigger', 'env', 'selection', 'job', 'started_at', 'ended_at', 'error', 'alert', 'steps']);
+    expect(Object.keys(json)).toEqual(['id', 'status', 'trigger', 'retry_of', 'env', 'selection', 'job', 'started_at', 'ended_at', 'error', 'alert', 'steps']);
     expect(json['trigger']).toEqual({ type: 'schedule', schedule: 'nightly', tick: '2024-05-01T02:00:00.000Z' });
+    expect(json['retry_of']).toBeNull();
     const step = (json['steps'] as Array<Record<string, unknown>>)[0]!;
     expect(Object.keys(step)).toEqual(['key', 'status', 'attempts', 'started_at', 'ended_at', 'exit_code', 'metadata', 'error', 'log']);
     expect(json['started_at']).toMatch(ISO);
     expect(step['ended_at']).toMatch(ISO);
+  });
+
+  it('records the run a retry re-executes in its trigger and in retry_of', () => {
+    const s = open(tempDir());
+    const first = meta(['a', 'b']);
+    s.createRun(first);
+    const again = meta(['b'], { trigger: { type: 'retry', retry_of: first.id } });
+    s.createRun(again);
+    expect(s.getRun(again.id)).toMatchObject({ trigger: { type: 'retry', retry_of: first.id }, retry_of: first.id });
+    expect(s.getRun(first.id)!.retry_of).toBeNull();
+    expect(s.listRuns().map((r) => r.retry_of)).toEqual([first.id, null]);
   });
 
   it('finds a run by a unique id prefix and reports unknown and ambiguous ones as values', () => {

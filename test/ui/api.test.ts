@@ -175,7 +175,7 @@ describe('runs', () => {
     expect(a.json.url).toBe(`/runs/${runId}`);
     const run = await finished(runId);
     expect(run).toMatchObject({ id: runId, status: 'success', trigger: { type: 'manual' }, selection: 'demo/*', job: null, error: null });
-    expect(Object.keys(run).sort()).toEqual(['alert', 'ended_at', 'env', 'error', 'id', 'job', 'selection', 'started_at', 'status', 'steps', 'trigger']);
+    expect(Object.keys(run).sort()).toEqual(['alert', 'ended_at', 'env', 'error', 'id', 'job', 'retry_of', 'selection', 'started_at', 'status', 'steps', 'trigger']);
     expect(run.steps.map((s: any) => [s.key, s.status, s.attempts])).toEqual([
       ['demo/a', 'success', 1],
       ['demo/b', 'success', 1],

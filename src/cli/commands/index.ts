@@ -8,6 +8,7 @@ import { register as list } from './list.js';
 import { register as check } from './check.js';
 import { register as graph } from './graph.js';
 import { register as materialize } from './materialize.js';
+import { register as retry } from './retry.js';
 import { register as runs } from './runs.js';
 import { register as show } from './show.js';
 import { register as logs } from './logs.js';
@@ -18,4 +19,4 @@ import { register as gc } from './gc.js';
 import { register as render } from './render.js';
 import { register as watcher } from './watcher.js';
 
-export const COMMANDS: Array<(program: Command) => void> = [list, check, graph, materialize, runs, show, logs, notify, schedule, watcher, serve, gc, render];
+export const COMMANDS: Array<(program: Command) => void> = [list, check, graph, materialize, retry, runs, show, logs, notify, schedule, watcher, serve, gc, render];

@@ -1,15 +1,11 @@
 /** `runner materialize`: runs a selection (or a job) of assets, records the run, shows it live. */
 import type { Command } from 'commander';
-import { choiceOption, envOption, pipelinesOption, positiveInt, type EnvOptions, type PipelinesOptions } from '../options.js';
+import { envOption, pipelinesOption, runOptions, type RunOptions } from '../options.js';
 
 /** The options of `runner materialize`. */
-export interface MaterializeOptions extends PipelinesOptions, EnvOptions {
+export interface MaterializeOptions extends RunOptions {
   select?: string;
   job?: string;
-  concurrency?: number;
-  failFast?: boolean;
-  dryRun?: boolean;
-  output?: 'tty' | 'plain' | 'json';
 }
 
 export function register(program: Command): void {
@@ -18,10 +14,7 @@ export function register(program: Command): void {
   cmd.option('-j, --job <name>', 'run the assets of this job');
   pipelinesOption(cmd);
   envOption(cmd);
-  cmd.option('-c, --concurrency <n>', 'steps at once (default runner.concurrency of the pipeline files, else 4)', positiveInt('--concurrency'));
-  cmd.option('--fail-fast', 'start no new step after the first failure');
-  cmd.option('--dry-run', 'print the plan and what each step would run (secrets as ***); run and record nothing');
-  cmd.addOption(choiceOption('-o, --output <mode>', 'tty (live tasks; the default on a terminal), plain (timestamped lines) or json (one event per line)', ['tty', 'plain', 'json']));
+  runOptions(cmd);
   cmd.addHelpText(
     'after',
     `
@@ -35,7 +28,9 @@ Examples:
   runner materialize --select 'openmetadata/*' --env qa
   runner materialize --select 'openmetadata__trino__metadata+'    # legacy name, and what depends on it
   runner materialize --job critical_metadata_ingestion --fail-fast
-  runner materialize --select 'status:failure' --dry-run          # what a rerun of the failures would do
+  runner materialize --select openmetadata/dbt/metadata --retries 0   # no retries while debugging
+  runner materialize --select 'status:failure' --dry-run          # the assets whose last step failed
+  runner retry 3f2a9c1e                                            # re-run what a run did not finish
   runner materialize --select '*' --output json | jq -c 'select(.type == "step_failed")'`,
   );
   cmd.action(async (opts: MaterializeOptions) => {

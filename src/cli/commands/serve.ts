@@ -1,7 +1,7 @@
 /** `runner serve`: the scheduler daemon, with /healthz, /readyz and /metrics. */
 import type { Command } from 'commander';
 import { InputError } from '../../diagnostics/diagnostic.js';
-import { choiceOption, envOption, pipelinesOption, type EnvOptions, type PipelinesOptions } from '../options.js';
+import { choiceOption, envOption, missingPipelinesDir, pipelinesOption, type EnvOptions, type PipelinesOptions } from '../options.js';
 import { parseDuration } from '../../util/duration.js';
 
 interface ServeCliOptions extends PipelinesOptions, EnvOptions {
@@ -25,7 +25,7 @@ function grace(value: string): number {
 }
 
 export function register(program: Command): void {
-  const cmd = program.command('serve').description('run the scheduler daemon: tick running schedules, start their runs, serve /healthz, /readyz and /metrics');
+  const cmd = program.command('serve').description('run the daemon: tick running schedules and start their runs, run the watchers, serve the web UI, /healthz, /readyz and /metrics');
   pipelinesOption(cmd);
   envOption(cmd);
   cmd.option('--host <address>', 'the address to listen on (loopback by default; 0.0.0.0 for every interface)', '127.0.0.1');
@@ -54,11 +54,13 @@ Examples:
   runner serve --port 8080 --grace 5m`,
   );
   cmd.action(async (opts: ServeCliOptions) => {
+    const missing = missingPipelinesDir(opts.pipelines);
+    if (missing) throw new InputError(missing);
     // The web UI's bind check comes first: a non-loopback address without a token exits 2.
     const { uiMount } = await import('../../ui/index.js');
     const ui = uiMount({ host: opts.host, token: opts.token ?? process.env.RUNNER_UI_TOKEN, env: opts.env });
     const { serve } = await import('../../serve/daemon.js');
-    const code = await serve({ pipelines: opts.pipelines, env: opts.env, host: opts.host, port: opts.port, logFormat: opts.logFormat, graceMs: opts.grace, mounts: [ui] });
+    const code = await serve({ pipelines: opts.pipelines, env: opts.env, host: opts.host, port: opts.port, logFormat: opts.logFormat, graceMs: opts.grace, mounts: [ui], ui: true });
     process.exitCode = code;
     // Whatever a library left open (keep-alive sockets, Vault token renewal) must not hold the exit.
     setTimeout(() => process.exit(code), 2000).unref();

@@ -16,9 +16,10 @@ interface RunsDoc {
 
 const RUN_STATUSES = ['queued', 'started', 'success', 'failure', 'canceled'];
 
-/** `manual`, or `schedule NAME` with a link to the schedules page. */
+/** `manual`, `retry of ID` with a link to that run, or `schedule NAME` with a link to the schedules page. */
 export function RunTrigger({ run }: { run: RunRecord }) {
   if (run.trigger.type === 'manual') return <span>manual</span>;
+  if (run.trigger.type === 'retry') return <span>retry of <Link href={`/runs/${run.trigger.retry_of}`}>{shortId(run.trigger.retry_of)}</Link></span>;
   return (
     <span title={`tick ${run.trigger.tick}`}>
       schedule <Link href="/schedules">{run.trigger.schedule}</Link>
