@@ -130,6 +130,9 @@ describe('the asset graph at 1,000 assets', () => {
   it('zooms with the buttons and the wheel, pans by dragging, and Fit brings the whole graph back', async () => {
     const fitted = await transform();
     const k0 = await scale();
+    // Far out, labels are hidden (too small to read, and the first layout skips them).
+    expect(k0).toBeLessThan(0.3);
+    expect(await page.$eval('g.node text.label', (t) => getComputedStyle(t).display)).toBe('none');
     await page.click('button[data-action=zoom-in]');
     expect(await scale()).toBeCloseTo(k0 * 1.25, 3);
     const svg = (await page.$('svg.asset-graph'))!;
@@ -137,6 +140,12 @@ describe('the asset graph at 1,000 assets', () => {
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.wheel(0, -300);
     await page.waitForFunction((k) => Number(document.querySelector('svg.asset-graph')!.getAttribute('data-scale')) > k, k0 * 1.3);
+    // A trackpad's pinch arrives as a wheel with Ctrl held.
+    const beforePinch = await scale();
+    await page.keyboard.down('Control');
+    await page.mouse.wheel(0, 40);
+    await page.keyboard.up('Control');
+    await page.waitForFunction((k) => Number(document.querySelector('svg.asset-graph')!.getAttribute('data-scale')) < k, beforePinch);
     const zoomed = await transform();
     // Drag from an empty corner: the view moves, and no asset page opens.
     await page.mouse.move(box.x + 6, box.y + box.height - 6);
@@ -165,6 +174,12 @@ describe('the asset graph at 1,000 assets', () => {
     await page.click('g.group[data-group=grp3] .group-toggle');
     await page.waitForSelector('g.group[data-group=grp3]:not(.collapsed)');
     expect(await page.$$eval('svg.asset-graph g.node', (gs) => gs.length)).toBe(graph.nodes.length);
+    // Collapse all: one box per group, no asset drawn; Expand all brings every asset back.
+    await page.click('button[data-action=collapse-all]');
+    await page.waitForFunction(() => document.querySelectorAll('svg.asset-graph g.node').length === 0);
+    expect(await page.$$eval('g.group.collapsed', (gs) => gs.length)).toBe(new Set(graph.nodes.map((n) => n.group)).size);
+    await page.click('button[data-action=expand-all]');
+    await page.waitForFunction((n) => document.querySelectorAll('svg.asset-graph g.node').length === n, graph.nodes.length);
   });
 
   it('hovering an asset marks exactly its upstream and downstream assets', async () => {
@@ -190,6 +205,9 @@ describe('the asset graph at 1,000 assets', () => {
     await page.click('.selection-box button[type=submit]');
     await page.waitForSelector(`g.node.selected[data-key="${key}"]`);
     await page.waitForTimeout(200);
+    // Framed close enough to read: the labels that fit hid are back.
+    expect(await scale()).toBeGreaterThanOrEqual(0.3);
+    expect(await page.$eval(`g.node[data-key="${key}"] text.label`, (t) => getComputedStyle(t).display)).not.toBe('none');
     await page.hover(`g.node[data-key="${key}"] rect.box`);
     await page.waitForSelector('svg.asset-graph.hovering');
     const marked = (cls: string) => page.$$eval(`g.node.${cls}`, (gs) => gs.map((g) => g.getAttribute('data-key')!).sort());
@@ -283,9 +301,14 @@ describe('the run page at 60 steps', () => {
     await page.waitForFunction(() => document.querySelectorAll('.log-line').length === 6);
     expect(await page.$$eval('.log-line', (ls) => ls.map((l) => l.getAttribute('data-key')))).toEqual(expect.arrayContaining(['wide/s09', 'wide/s19', 'wide/s59']));
     expect(await page.$$eval('.log-line .ansi-fg-1', (s) => s.length)).toBe(6);
-    // A step's name opens its own log.
+    expect(new URL(page.url()).searchParams.get('logs')).toBe('all');
+    // A step's name opens its own log, and the address says which (a link opens it).
     await page.click('.log-line[data-key="wide/s19"] .log-step');
     await page.waitForSelector('pre.log[data-key="wide/s19"]');
+    expect(new URL(page.url()).searchParams.get('step')).toBe('wide/s19');
+    await page.reload();
+    await page.waitForSelector('pre.log[data-key="wide/s19"]');
+    expect(await page.getAttribute('.tl-row.active', 'data-key')).toBe('wide/s19');
   });
 
   it('Re-run failed POSTs to /api/runs/ID/retry with the CSRF token and opens the new run', async () => {
@@ -327,6 +350,10 @@ describe('runs list, schedules, unknown paths', () => {
     await page.waitForSelector('table.runs-table tbody tr');
     expect(await page.$$eval('table.runs-table tbody tr', (t) => t.length)).toBe(100);
     expect(await page.textContent('[data-role=range]')).toBe(`runs 1–100 of ${total}`);
+    // The 60-step run's strip wraps and stops at 48 cells: the table stays inside the page.
+    const strip = await page.$eval(`tr[data-run="${wideId}"] .strip`, (e) => ({ cells: e.querySelectorAll('.cell').length, more: e.querySelector('.more')?.textContent }));
+    expect(strip).toEqual({ cells: 48, more: '+12' });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth)).toBe(true);
     await page.click('button[data-action=older]');
     await page.waitForSelector(`tr[data-run="${hundredFirst}"]`);
     expect(new URL(page.url()).searchParams.get('page')).toBe('2');
