@@ -13,8 +13,8 @@
  * `logsForRun` pages forward with an opaque cursor and `hasMore` means "this page is full"
  * (`sql_event_log.py`: `has_more=bool(limit and len(results) == limit)`), so a full last
  * page is followed by an empty one. The event union has the members Dagster 1.11.13's
- * schema gives `DagsterRunEvent` (checked against the real webserver by
- * test/watch/double-vs-real.test.ts).
+ * schema gives `DagsterRunEvent`, and the two 1.13.28 adds (checked against both real
+ * webservers by test/watch/real-dagster.test.ts).
  * It can be made unreachable (`stop()` / `restart()` on the same port), answer HTTP
  * errors or a `PythonError`, require a bearer token, or play Dagster+ (`cloud`): GraphQL at
  * `/<deployment>/graphql`, the token in `Dagster-Cloud-Api-Token`.
@@ -71,7 +71,7 @@ function otherEvents(): Record<string, { fields: Record<string, string>; impleme
   const step = ['ExecutionStepInputEvent', 'ExecutionStepOutputEvent', 'ExecutionStepSkippedEvent', 'ExecutionStepRestartEvent', 'StepWorkerStartedEvent', 'StepWorkerStartingEvent', 'HandledOutputEvent', 'LoadedInputEvent', 'ObjectStoreOperationEvent', 'StepExpectationResultEvent', 'MaterializationEvent', 'ObservationEvent', 'HookCompletedEvent', 'HookSkippedEvent', 'AssetCheckEvaluationEvent', 'AssetCheckEvaluationPlannedEvent', 'AssetMaterializationPlannedEvent', 'FailedToMaterializeEvent'];
   const withError = ['HookErroredEvent', 'ResourceInitFailureEvent'];
   const plain = ['HealthChangedEvent', 'ResourceInitStartedEvent', 'ResourceInitSuccessEvent', 'LogsCapturedEvent', 'AlertStartEvent', 'AlertSuccessEvent', 'AlertFailureEvent'];
-  const run = ['RunEnqueuedEvent', 'RunDequeuedEvent', 'RunStartingEvent', 'RunCancelingEvent', 'RunCanceledEvent', 'RunSuccessEvent'];
+  const run = ['RunEnqueuedEvent', 'RunDequeuedEvent', 'RunStartingEvent', 'RunCancelingEvent', 'RunCanceledEvent', 'RunSuccessEvent', 'RunSuspendedEvent', 'RunResumedEvent'];
   const out: Record<string, { fields: Record<string, string>; implements: string[] }> = {};
   for (const n of step) out[n] = { fields: MESSAGE_EVENT, implements: ['MessageEvent', 'StepEvent'] };
   for (const n of withError) out[n] = { fields: { ...MESSAGE_EVENT, error: 'PythonError' }, implements: ['MessageEvent', 'StepEvent', 'ErrorEvent'] };
@@ -89,6 +89,9 @@ export const RUN_EVENT_TYPES = [
   'StepExpectationResultEvent', 'MaterializationEvent', 'ObservationEvent', 'FailedToMaterializeEvent', 'EngineEvent', 'HookCompletedEvent', 'HookSkippedEvent',
   'HookErroredEvent', 'AlertStartEvent', 'AlertSuccessEvent', 'AlertFailureEvent', 'AssetMaterializationPlannedEvent', 'AssetCheckEvaluationPlannedEvent', 'AssetCheckEvaluationEvent',
 ] as const;
+
+/** The members Dagster 1.13.28 adds to `DagsterRunEvent` (the double answers them too). */
+export const RUN_EVENT_TYPES_ADDED_IN_1_13 = ['RunSuspendedEvent', 'RunResumedEvent'] as const;
 
 /** A member of `DagsterRunEvent` the fake stores as type name, message and step only. */
 type PlainEventType = Exclude<(typeof RUN_EVENT_TYPES)[number], 'ExecutionStepFailureEvent' | 'RunStartEvent' | 'RunFailureEvent' | 'EngineEvent'>;
@@ -108,7 +111,7 @@ const UNIONS: Record<string, string[]> = {
   RunsOrError: ['Runs', 'InvalidPipelineRunsFilterError', 'PythonError'],
   RunOrError: ['Run', 'RunNotFoundError', 'PythonError'],
   EventConnectionOrError: ['EventConnection', 'RunNotFoundError', 'PythonError'],
-  DagsterRunEvent: [...RUN_EVENT_TYPES],
+  DagsterRunEvent: [...RUN_EVENT_TYPES, ...RUN_EVENT_TYPES_ADDED_IN_1_13],
 };
 const INPUTS: Record<string, Record<string, string>> = {
   RunsFilter: { runIds: '[String]', pipelineName: 'String', tags: '[ExecutionTag!]', statuses: '[RunStatus!]', snapshotId: 'String', updatedAfter: 'Float', updatedBefore: 'Float', createdBefore: 'Float', createdAfter: 'Float', mode: 'String' },

@@ -14,6 +14,11 @@ import { DAGSTER_VERSIONS, DagsterSite } from '../support/dagster/site.js';
 import { FINISHED, type DagsterApi, type RealRun } from '../support/dagster/api.js';
 import { waitUntil } from '../support/dagster/processes.js';
 import { tempDir } from './helpers.js';
+import { opFailureRun } from './scenarios.js';
+import { FakeDagster, RUN_EVENT_TYPES, RUN_EVENT_TYPES_ADDED_IN_1_13 } from '../support/fake-dagster.js';
+import { DagsterClient, type DagsterRunDetail, type DagsterRunSummary } from '../../src/watch/dagster-client.js';
+import { buildDagsterAlert } from '../../src/watch/alert.js';
+import { PEER_PINS } from '../support/peers.js';
 
 /** A project with one watcher per instance, polling every second. */
 function writeProject(root: string): void {
@@ -76,7 +81,7 @@ describe.each(DAGSTER_VERSIONS)('runner serve watching Dagster %s', (version) =>
   let noRetries: DagsterApi;
   const ids: Record<string, string> = {};
   let mainRuns: RealRun[] = [];
-  const started = Date.now();
+  let started = 0;
 
   const stopServe = async (): Promise<void> => {
     if (!serve || serve.child.exitCode !== null) return;
@@ -84,12 +89,15 @@ describe.each(DAGSTER_VERSIONS)('runner serve watching Dagster %s', (version) =>
     const code = await serve.exited;
     expect(code).toBe(0);
   };
+  /** Waits until the watchers have a settled row for every failed run Dagster has, and Slack has `count` alerts. */
   const alertsSettled = (count: number, what: string) =>
     waitUntil(
       what,
       async () => {
-        const open = query<{ n: number }>(env.RUNNER_HOME!, "SELECT COUNT(*) AS n FROM watcher_alerts WHERE status IN ('retry_pending', 'claimed', 'sending', 'failed')")[0]!.n;
-        return slack.accepted.length >= count && open === 0 ? true : undefined;
+        const failed = [...(await main.runs()), ...(await noRetries.runs())].filter((r) => r.status === 'FAILURE').map((r) => r.runId);
+        const rows = query<{ run_id: string; status: string }>(env.RUNNER_HOME!, 'SELECT run_id, status FROM watcher_alerts');
+        const settled = new Set(rows.filter((r) => !['retry_pending', 'claimed', 'sending', 'failed'].includes(r.status)).map((r) => r.run_id));
+        return slack.accepted.length >= count && failed.every((id) => settled.has(id)) ? true : undefined;
       },
       [],
       60_000,
@@ -99,6 +107,7 @@ describe.each(DAGSTER_VERSIONS)('runner serve watching Dagster %s', (version) =>
     });
 
   beforeAll(async () => {
+    started = Date.now();
     [site, slack] = await Promise.all([
       DagsterSite.start(version, [
         { name: 'main', retries: true, daemon: true, locations: ['ops_location', 'assets_location'] },
@@ -115,16 +124,16 @@ describe.each(DAGSTER_VERSIONS)('runner serve watching Dagster %s', (version) =>
     // Both watchers start their cursor at their first poll: runs launched after it are theirs.
     await waitUntil('both watchers to poll', async () => (query<{ n: number }>(env.RUNNER_HOME!, 'SELECT COUNT(*) AS n FROM watcher_state WHERE last_success_at IS NOT NULL')[0]!.n === 2 ? true : undefined), [], 30_000);
 
-    const launches: Array<[string, Promise<string>]> = [
-      ['op', main.launch('ops_location', 'fails_in_one_op')],
-      ['dbt', main.launch('assets_location', 'dbt_build')],
-      ['killed', main.launch('ops_location', 'killed_run')],
-      ['flaky', main.launch('ops_location', 'fails_once', { 'dagster/max_retries': '1' })],
-      ['retriedTwice', main.launch('ops_location', 'fails_in_one_op', { 'dagster/max_retries': '1' })],
-      ['noRetryOnStep', main.launch('ops_location', 'fails_in_one_op', { 'dagster/max_retries': '2', 'dagster/retry_on_asset_or_op_failure': 'false' })],
-      ['disabled', noRetries.launch('ops_location', 'fails_in_one_op', { 'dagster/max_retries': '3' })],
-    ];
-    for (const [k, p] of launches) ids[k] = await p;
+    // The first run of an instance creates its run storage: launched alone (concurrent first launches race in
+    // Dagster's SQLite migrations), the others together.
+    [ids.op, ids.disabled] = await Promise.all([main.launch('ops_location', 'fails_in_one_op'), noRetries.launch('ops_location', 'fails_in_one_op', { 'dagster/max_retries': '3' })]);
+    [ids.dbt, ids.killed, ids.flaky, ids.retriedTwice, ids.noRetryOnStep] = await Promise.all([
+      main.launch('assets_location', 'dbt_build'),
+      main.launch('ops_location', 'killed_run'),
+      main.launch('ops_location', 'fails_once', { 'dagster/max_retries': '1' }),
+      main.launch('ops_location', 'fails_in_one_op', { 'dagster/max_retries': '1' }),
+      main.launch('ops_location', 'fails_in_one_op', { 'dagster/max_retries': '2', 'dagster/retry_on_asset_or_op_failure': 'false' }),
+    ]);
     // 6 runs on main and 2 retries; 1 run on the instance without retries.
     [mainRuns] = await Promise.all([dagsterSettled(main, 8, 180_000), dagsterSettled(noRetries, 1, 60_000)]);
     await alertsSettled(6, 'the alerts of the 6 final failures');
@@ -199,6 +208,34 @@ describe.each(DAGSTER_VERSIONS)('runner serve watching Dagster %s', (version) =>
     const disabled = alertOf(ids.disabled!);
     expect(disabled).toContain(`${noRetries.url}/runs/${ids.disabled}`);
     expect(disabled).toContain(':x: *`transform`* failed');
+  });
+
+  it('sees in the double what it sees in the real webserver, for a job that fails in one op', async () => {
+    const watch = async (url: string, runId: string): Promise<{ listed: DagsterRunSummary; detail: DagsterRunDetail; alert: string }> => {
+      const client = new DagsterClient({ url });
+      const listed = (await client.failedRunsSince(1)).find((r) => r.runId === runId)!;
+      const detail = await client.runDetail(runId);
+      return { listed, detail, alert: JSON.stringify(buildDagsterAlert(listed, detail, { env: 'production', dagsterUrl: url })).replaceAll(url, 'URL') };
+    };
+    const real = await watch(noRetries.url, ids.disabled!);
+    const double = await FakeDagster.start();
+    try {
+      const run = opFailureRun({ as113: version !== PEER_PINS.dagster.team, runId: ids.disabled!, location: 'ops_location', job: 'fails_in_one_op', upstream: 'extract', op: 'transform', className: 'ValueError', message: "transform: column 'amount' is not numeric (42 rows read)", at: real.listed.updateTime! });
+      run.tags = { ...run.tags, 'dagster/max_retries': '3' };
+      double.add(run);
+      const seen = await watch(double.url, ids.disabled!);
+      // Times, pids and durations differ from run to run; everything else must match.
+      const norm = (x: unknown): unknown => JSON.parse(JSON.stringify(x).replace(/pid: \d+/g, 'pid: N').replace(/ in [\d.]+m?s\b/g, ' in T'));
+      const summary = (r: DagsterRunSummary) => ({ ...r, creationTime: 0, startTime: 0, endTime: 0, updateTime: 0, tags: r.tags.filter((t) => t.key.startsWith('dagster/')).sort((a, b) => a.key.localeCompare(b.key)) });
+      expect(norm(summary(seen.listed))).toEqual(norm(summary(real.listed)));
+      expect(norm({ ...seen.detail, run: summary(seen.detail.run!) })).toEqual(norm({ ...real.detail, run: summary(real.detail.run!) }));
+      expect(seen.alert).toBe(real.alert);
+    } finally {
+      await double.close();
+    }
+    // The double's event union: the team's Dagster's members, and those 1.13 adds.
+    const members = await noRetries.unionMembers('DagsterRunEvent');
+    expect([...members].sort()).toEqual((version === PEER_PINS.dagster.team ? [...RUN_EVENT_TYPES] : [...RUN_EVENT_TYPES, ...RUN_EVENT_TYPES_ADDED_IN_1_13]).sort());
   });
 
   it('sends no duplicate across a serve restart, and alerts on a failure from while it was down', async () => {

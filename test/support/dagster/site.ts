@@ -75,19 +75,32 @@ export class DagsterSite {
       for (const loc of wanted) {
         const port = await freePort();
         ports.set(loc, port);
-        const home = path.join(dir, 'code-server-home');
+        // Each code server opens an instance of its own: two creating one SQLite storage at once race.
+        const home = path.join(dir, `code-server-${loc}`);
         fs.mkdirSync(home, { recursive: true });
+        fs.writeFileSync(path.join(home, 'dagster.yaml'), 'telemetry:\n  enabled: false\n');
         procs.push(startProc(`code server ${loc}`, path.join(bin, 'dagster'), ['api', 'grpc', '-h', '127.0.0.1', '-p', String(port), '-f', path.join(fixtures, LOCATIONS[loc]), '--location-name', loc], { env: { ...base, DAGSTER_HOME: home }, cwd: fixtures }));
       }
-      await Promise.all([...ports].map(([loc, port]) => waitUntil(`Dagster ${version}: code server ${loc}`, async () => ((await portOpen(port)) ? true : undefined), procs, timeoutMs)));
-
-      const ready: Array<Promise<unknown>> = [];
-      for (const inst of instances) {
+      // Meanwhile each instance's storage is created once (`dagster instance migrate`): its webserver and daemon
+      // starting together would race to create it, as concurrent first launches do.
+      const migrations = instances.map((inst) => {
         const idir = path.join(dir, inst.name);
         const home = path.join(idir, 'home');
         fs.mkdirSync(home, { recursive: true });
         fs.writeFileSync(path.join(home, 'dagster.yaml'), instanceYaml(inst));
         fs.writeFileSync(path.join(idir, 'workspace.yaml'), `load_from:\n${inst.locations.map((l) => `  - grpc_server: {host: 127.0.0.1, port: ${ports.get(l)}, location_name: ${l}}\n`).join('')}`);
+        const p = startProc(`${inst.name} dagster instance migrate`, path.join(bin, 'dagster'), ['instance', 'migrate'], { env: { ...base, DAGSTER_HOME: home }, cwd: idir });
+        procs.push(p);
+        return p.exited.then((code) => {
+          if (code !== 0) throw new Error(`Dagster ${version}: \`dagster instance migrate\` of ${inst.name} exited ${code}:\n${p.output().slice(-4000)}`);
+        });
+      });
+      await Promise.all([...migrations, ...[...ports].map(([loc, port]) => waitUntil(`Dagster ${version}: code server ${loc}`, async () => ((await portOpen(port)) ? true : undefined), procs.filter((p) => p.name.startsWith('code server')), timeoutMs))]);
+
+      const ready: Array<Promise<unknown>> = [];
+      for (const inst of instances) {
+        const idir = path.join(dir, inst.name);
+        const home = path.join(idir, 'home');
         const env = { ...base, DAGSTER_HOME: home };
         const port = await freePort();
         const web = startProc(`${inst.name} dagster-webserver`, path.join(bin, 'dagster-webserver'), ['-w', 'workspace.yaml', '-h', '127.0.0.1', '-p', String(port)], { env, cwd: idir });
