@@ -249,6 +249,7 @@ export function buildDefinitions(dir: string, projectDir: string, files: LoadedF
         pos,
       });
       origins.watchers.set(w.name, { file: f.file, index });
+      if (w.dagster.cloud === true && w.dagster.token === undefined) ds.push({ pos: f.file.pos(['watchers', index, 'dagster', 'cloud']), message: `watcher \`${w.name}\` is on Dagster+ (cloud: true) but has no dagster.token: Dagster+ needs a user or agent token (\`token: "\${secret:NAME}"\`)` });
       w.notify.forEach((n, i) => {
         if (!notifications.has(n)) ds.push({ pos: f.file.pos(['watchers', index, 'notify', i]), message: `watcher \`${w.name}\` names unknown notification \`${n}\`${didYouMean(n, notifications.keys())}` });
       });

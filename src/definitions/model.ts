@@ -107,7 +107,7 @@ export interface NotificationDef {
 export interface WatcherDef {
   name: string;
   description?: string;
-  dagster: { url: string; token?: string };
+  dagster: { url: string; token?: string; cloud?: boolean };
   intervalMs: number;
   notify: string[];
   defaultStatus: ScheduleStatus;

@@ -57,7 +57,7 @@ class WatchMetrics {
   constructor(registry: Registry, db: () => Database, defs: () => Definitions) {
     this.polls = registry.counter('runner_watcher_polls_total', 'Polls of Dagster by watcher and result (ok, error).');
     this.errors = registry.counter('runner_watcher_dagster_errors_total', 'Polls that failed, by watcher and kind (unreachable, timeout, http, graphql, dagster, invalid, config).');
-    this.alerts = registry.counter('runner_watcher_alerts_total', 'Failed Dagster runs handled by this process, by watcher and outcome (sent, printed, failed, given_up, skipped, uncertain).');
+    this.alerts = registry.counter('runner_watcher_alerts_total', 'Failed Dagster runs handled by this process, by watcher and outcome (sent, printed, failed, given_up, retry_pending, skipped, uncertain).');
     this.running = registry.gauge('runner_watcher_running', 'Whether a watcher is running (1) or stopped (0).');
     this.failures = registry.gauge('runner_watcher_consecutive_failures', 'Polls of Dagster that failed in a row (0 when the last one succeeded).');
     this.lastSuccess = registry.gauge('runner_watcher_last_success_timestamp_seconds', 'When a watcher last reached Dagster (Unix time).');
@@ -219,6 +219,7 @@ export class WatchService {
     if (!this.metrics) return;
     for (const d of out.delivered) this.metrics.alerts.inc({ watcher, status: d.status });
     if (out.skipped.length) this.metrics.alerts.inc({ watcher, status: 'skipped' }, out.skipped.length);
+    if (out.pending.length) this.metrics.alerts.inc({ watcher, status: 'retry_pending' }, out.pending.length);
     if (out.uncertain.length) this.metrics.alerts.inc({ watcher, status: 'uncertain' }, out.uncertain.length);
   }
 

@@ -9,9 +9,15 @@
  *
  * Semantics follow Dagster's run storage: `runsOrError` lists newest first (by storage
  * id), `cursor` is a run id and pages to older runs, `RunsFilter.updatedAfter` is strict
- * (`update_timestamp > x`); `logsForRun` pages forward with an opaque cursor and `hasMore`.
+ * (`update_timestamp > x`), and writing tags moves a run's `updateTime` (`add_run_tags`);
+ * `logsForRun` pages forward with an opaque cursor and `hasMore` means "this page is full"
+ * (`sql_event_log.py`: `has_more=bool(limit and len(results) == limit)`), so a full last
+ * page is followed by an empty one. The event union has the members Dagster 1.11.13's
+ * schema gives `DagsterRunEvent`, and the two 1.13.28 adds (checked against both real
+ * webservers by test/watch/real-dagster.test.ts).
  * It can be made unreachable (`stop()` / `restart()` on the same port), answer HTTP
- * errors or a `PythonError`, and require a bearer token.
+ * errors or a `PythonError`, require a bearer token, or play Dagster+ (`cloud`): GraphQL at
+ * `/<deployment>/graphql`, the token in `Dagster-Cloud-Api-Token`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -54,7 +60,41 @@ const OBJECTS: Record<string, { fields: Record<string, string | { type: string; 
   RunStartEvent: { fields: { ...MESSAGE_EVENT, pipelineName: 'String!' }, implements: ['MessageEvent', 'RunEvent'] },
   RunFailureEvent: { fields: { ...MESSAGE_EVENT, pipelineName: 'String!', error: 'PythonError' }, implements: ['MessageEvent', 'RunEvent', 'ErrorEvent'] },
   EngineEvent: { fields: { ...MESSAGE_EVENT, error: 'PythonError', label: 'String', description: 'String', markerStart: 'String', markerEnd: 'String' }, implements: ['MessageEvent', 'StepEvent', 'MarkerEvent', 'ErrorEvent'] },
+  ...otherEvents(),
 };
+
+/**
+ * The other members of `DagsterRunEvent` in Dagster 1.11.13 (introspection of the real
+ * webserver), with the fields every event has; the watcher selects none of theirs.
+ */
+function otherEvents(): Record<string, { fields: Record<string, string>; implements: string[] }> {
+  const step = ['ExecutionStepInputEvent', 'ExecutionStepOutputEvent', 'ExecutionStepSkippedEvent', 'ExecutionStepRestartEvent', 'StepWorkerStartedEvent', 'StepWorkerStartingEvent', 'HandledOutputEvent', 'LoadedInputEvent', 'ObjectStoreOperationEvent', 'StepExpectationResultEvent', 'MaterializationEvent', 'ObservationEvent', 'HookCompletedEvent', 'HookSkippedEvent', 'AssetCheckEvaluationEvent', 'AssetCheckEvaluationPlannedEvent', 'AssetMaterializationPlannedEvent', 'FailedToMaterializeEvent'];
+  const withError = ['HookErroredEvent', 'ResourceInitFailureEvent'];
+  const plain = ['HealthChangedEvent', 'ResourceInitStartedEvent', 'ResourceInitSuccessEvent', 'LogsCapturedEvent', 'AlertStartEvent', 'AlertSuccessEvent', 'AlertFailureEvent'];
+  const run = ['RunEnqueuedEvent', 'RunDequeuedEvent', 'RunStartingEvent', 'RunCancelingEvent', 'RunCanceledEvent', 'RunSuccessEvent', 'RunSuspendedEvent', 'RunResumedEvent'];
+  const out: Record<string, { fields: Record<string, string>; implements: string[] }> = {};
+  for (const n of step) out[n] = { fields: MESSAGE_EVENT, implements: ['MessageEvent', 'StepEvent'] };
+  for (const n of withError) out[n] = { fields: { ...MESSAGE_EVENT, error: 'PythonError' }, implements: ['MessageEvent', 'StepEvent', 'ErrorEvent'] };
+  for (const n of plain) out[n] = { fields: MESSAGE_EVENT, implements: ['MessageEvent'] };
+  for (const n of run) out[n] = { fields: { ...MESSAGE_EVENT, pipelineName: 'String!' }, implements: ['MessageEvent', 'RunEvent'] };
+  return out;
+}
+
+/** The members of `DagsterRunEvent`, in Dagster 1.11.13's order. */
+export const RUN_EVENT_TYPES = [
+  'ExecutionStepFailureEvent', 'ExecutionStepInputEvent', 'ExecutionStepOutputEvent', 'ExecutionStepSkippedEvent', 'ExecutionStepStartEvent', 'ExecutionStepSuccessEvent',
+  'ExecutionStepUpForRetryEvent', 'ExecutionStepRestartEvent', 'HealthChangedEvent', 'LogMessageEvent', 'ResourceInitFailureEvent', 'ResourceInitStartedEvent',
+  'ResourceInitSuccessEvent', 'RunFailureEvent', 'RunStartEvent', 'RunEnqueuedEvent', 'RunDequeuedEvent', 'RunStartingEvent', 'RunCancelingEvent', 'RunCanceledEvent',
+  'RunSuccessEvent', 'StepWorkerStartedEvent', 'StepWorkerStartingEvent', 'HandledOutputEvent', 'LoadedInputEvent', 'LogsCapturedEvent', 'ObjectStoreOperationEvent',
+  'StepExpectationResultEvent', 'MaterializationEvent', 'ObservationEvent', 'FailedToMaterializeEvent', 'EngineEvent', 'HookCompletedEvent', 'HookSkippedEvent',
+  'HookErroredEvent', 'AlertStartEvent', 'AlertSuccessEvent', 'AlertFailureEvent', 'AssetMaterializationPlannedEvent', 'AssetCheckEvaluationPlannedEvent', 'AssetCheckEvaluationEvent',
+] as const;
+
+/** The members Dagster 1.13.28 adds to `DagsterRunEvent` (the double answers them too). */
+export const RUN_EVENT_TYPES_ADDED_IN_1_13 = ['RunSuspendedEvent', 'RunResumedEvent'] as const;
+
+/** A member of `DagsterRunEvent` the fake stores as type name, message and step only. */
+type PlainEventType = Exclude<(typeof RUN_EVENT_TYPES)[number], 'ExecutionStepFailureEvent' | 'RunStartEvent' | 'RunFailureEvent' | 'EngineEvent'>;
 const INTERFACES: Record<string, Record<string, string>> = {
   PipelineRuns: { results: '[Run!]!', count: 'Int' },
   PipelineRun: { id: 'ID!', runId: 'String!', status: 'RunStatus!', jobName: 'String!', pipelineName: 'String!', repositoryOrigin: 'RepositoryOrigin', tags: '[PipelineTag!]!', stepStats: '[RunStepStats!]!' },
@@ -71,7 +111,7 @@ const UNIONS: Record<string, string[]> = {
   RunsOrError: ['Runs', 'InvalidPipelineRunsFilterError', 'PythonError'],
   RunOrError: ['Run', 'RunNotFoundError', 'PythonError'],
   EventConnectionOrError: ['EventConnection', 'RunNotFoundError', 'PythonError'],
-  DagsterRunEvent: ['ExecutionStepFailureEvent', 'ExecutionStepStartEvent', 'ExecutionStepSuccessEvent', 'ExecutionStepUpForRetryEvent', 'LogMessageEvent', 'RunStartEvent', 'RunFailureEvent', 'EngineEvent'],
+  DagsterRunEvent: [...RUN_EVENT_TYPES, ...RUN_EVENT_TYPES_ADDED_IN_1_13],
 };
 const INPUTS: Record<string, Record<string, string>> = {
   RunsFilter: { runIds: '[String]', pipelineName: 'String', tags: '[ExecutionTag!]', statuses: '[RunStatus!]', snapshotId: 'String', updatedAfter: 'Float', updatedBefore: 'Float', createdBefore: 'Float', createdAfter: 'Float', mode: 'String' },
@@ -360,12 +400,13 @@ export interface FakeError {
   chain?: Array<{ message: string; className?: string; explicit?: boolean }>;
 }
 
-/** One event of a run's log. */
+/** One event of a run's log (any other member of the union: its type name, a message, maybe a step). */
 export type FakeEvent =
-  | { type: 'ExecutionStepStartEvent' | 'ExecutionStepSuccessEvent' | 'LogMessageEvent'; stepKey?: string; message: string }
   | { type: 'ExecutionStepFailureEvent'; stepKey: string; message?: string; error?: FakeError | null }
   | { type: 'RunStartEvent'; message?: string }
-  | { type: 'RunFailureEvent'; message: string; error?: FakeError | null };
+  | { type: 'RunFailureEvent'; message: string; error?: FakeError | null }
+  | { type: 'EngineEvent'; message: string; stepKey?: string; error?: FakeError | null }
+  | { type: PlainEventType; stepKey?: string; message: string };
 
 /** A run as the fake stores it. Times are seconds since the epoch, as Dagster's Floats. */
 export interface FakeRun {
@@ -388,6 +429,10 @@ export interface FakeRequest {
   operationName: string | null;
   variables: Record<string, unknown>;
   authorization: string | undefined;
+  /** The `Dagster-Cloud-Api-Token` header. */
+  cloudToken: string | undefined;
+  /** The request's path. */
+  path: string;
   status: number;
 }
 
@@ -415,6 +460,8 @@ export class FakeDagster {
   readonly script: FakeFailure[] = [];
   /** When set, requests without `Authorization: Bearer <token>` get 401. */
   token: string | undefined;
+  /** Dagster+: GraphQL at `/<deployment>/graphql` only, and requests without `Dagster-Cloud-Api-Token: <token>` get 401. */
+  cloud: { deployment: string; token: string } | undefined;
   private readonly runs: FakeRun[] = [];
   private server: http.Server;
   private port = 0;
@@ -423,9 +470,10 @@ export class FakeDagster {
     this.server = this.makeServer();
   }
 
-  static async start(opts: { token?: string } = {}): Promise<FakeDagster> {
+  static async start(opts: { token?: string; cloud?: { deployment: string; token: string } } = {}): Promise<FakeDagster> {
     const d = new FakeDagster();
     d.token = opts.token;
+    d.cloud = opts.cloud;
     await d.listen(0);
     return d;
   }
@@ -435,11 +483,23 @@ export class FakeDagster {
     this.runs.push(...runs);
   }
 
-  /** Changes a stored run (e.g. tags added later, which also moves its updateTime). */
+  /** Changes a stored run. New tags move its updateTime to now, as Dagster's `add_run_tags` does, unless `change` sets it. */
   update(runId: string, change: Partial<FakeRun>): void {
     const r = this.runs.find((x) => x.runId === runId);
     if (!r) throw new Error(`no run ${runId}`);
-    Object.assign(r, change);
+    Object.assign(r, change.tags && change.updateTime === undefined ? { ...change, updateTime: Math.max(r.updateTime, Date.now() / 1000) } : change);
+  }
+
+  /** Adds or overwrites tags of a stored run, as Dagster's `add_run_tags` (which moves `updateTime` to now). */
+  addTags(runId: string, tags: Record<string, string>): void {
+    const r = this.runs.find((x) => x.runId === runId);
+    if (!r) throw new Error(`no run ${runId}`);
+    this.update(runId, { tags: { ...r.tags, ...tags } });
+  }
+
+  /** A stored run. */
+  run(runId: string): FakeRun | undefined {
+    return this.runs.find((x) => x.runId === runId);
   }
 
   /** Requests per operation name. */
@@ -483,16 +543,19 @@ export class FakeDagster {
       if (entry) entry.status = status;
       res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/html' : 'application/json' }).end(typeof body === 'string' ? body : JSON.stringify(body));
     };
-    if (req.method !== 'POST' || req.url?.split('?')[0] !== '/graphql') return send(404, '<html>Not Found</html>');
+    const path = req.url?.split('?')[0] ?? '';
+    if (req.method !== 'POST' || path !== (this.cloud ? `/${this.cloud.deployment}/graphql` : '/graphql')) return send(404, '<html>Not Found</html>');
     let body: { query?: string; variables?: Record<string, unknown> | null; operationName?: string | null };
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
     } catch {
       return send(400, { errors: [{ message: 'POST body sent invalid JSON.' }] });
     }
-    const entry: FakeRequest = { operationName: body.operationName ?? null, variables: body.variables ?? {}, authorization: req.headers.authorization, status: 0 };
+    const cloudToken = req.headers['dagster-cloud-api-token'] as string | undefined;
+    const entry: FakeRequest = { operationName: body.operationName ?? null, variables: body.variables ?? {}, authorization: req.headers.authorization, cloudToken, path, status: 0 };
     this.requests.push(entry);
     if (this.token !== undefined && req.headers.authorization !== `Bearer ${this.token}`) return send(401, '<html>401 Unauthorized</html>', entry);
+    if (this.cloud && cloudToken !== this.cloud.token) return send(401, { errors: [{ message: 'Invalid or missing Dagster Cloud API token' }] }, entry);
     const scripted = this.script.shift();
     if (scripted && 'hang' in scripted) return;
     if (scripted && 'http' in scripted) return send(scripted.http, scripted.body ?? `<html>${scripted.http} Bad Gateway</html>`, entry);
@@ -591,8 +654,9 @@ export class FakeDagster {
     const start = afterCursor ? (JSON.parse(Buffer.from(afterCursor, 'base64').toString('utf8')) as { s: number }).s + 1 : 0;
     const end = limit ? Math.min(events.length, start + limit) : events.length;
     const page = events.slice(start, end).map((e, k) => this.eventObject(r, e, start + k));
-    const last = end - 1;
-    return { __typename: 'EventConnection', events: page, cursor: Buffer.from(JSON.stringify({ s: last, c: 'STORAGE_ID' })).toString('base64'), hasMore: end < events.length };
+    // An empty page keeps the cursor; hasMore only says the page is full (Dagster's has_more).
+    const last = Math.max(start, end) - 1;
+    return { __typename: 'EventConnection', events: page, cursor: Buffer.from(JSON.stringify({ s: last, c: 'STORAGE_ID' })).toString('base64'), hasMore: !!limit && page.length === limit };
   }
 
   private eventObject(r: FakeRun, e: FakeEvent, index: number): Record<string, unknown> {
@@ -604,8 +668,12 @@ export class FakeDagster {
         return { ...base, level: 'ERROR', eventType: 'RUN_FAILURE', message: e.message, pipelineName: r.jobName, error: e.error ? pythonError(e.error) : null };
       case 'RunStartEvent':
         return { ...base, level: 'DEBUG', eventType: 'RUN_START', message: e.message ?? `Started execution of run for "${r.jobName}".`, pipelineName: r.jobName };
+      case 'EngineEvent': {
+        const ev = e as Extract<FakeEvent, { type: 'EngineEvent' }>;
+        return { ...base, level: 'INFO', eventType: 'ENGINE_EVENT', message: ev.message, error: ev.error ? pythonError(ev.error) : null, label: null, description: null, markerStart: null, markerEnd: null };
+      }
       default:
-        return { ...base, level: 'DEBUG', eventType: e.type === 'ExecutionStepStartEvent' ? 'STEP_START' : e.type === 'ExecutionStepSuccessEvent' ? 'STEP_SUCCESS' : null, message: e.message };
+        return { ...base, level: 'DEBUG', eventType: e.type === 'ExecutionStepStartEvent' ? 'STEP_START' : e.type === 'ExecutionStepSuccessEvent' ? 'STEP_SUCCESS' : null, message: (e as { message: string }).message, pipelineName: r.jobName };
     }
   }
 }

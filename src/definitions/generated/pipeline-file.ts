@@ -442,9 +442,13 @@ export interface Watcher {
      */
     url: string;
     /**
-     * A bearer token for a proxy or Dagster+, as a secret reference: `${secret:NAME}`.
+     * A token, as a secret reference: `${secret:NAME}`. Sent as `Dagster-Cloud-Api-Token` to Dagster+, else as `Authorization: Bearer` (a proxy in front of the webserver).
      */
     token?: string;
+    /**
+     * Whether the webserver is Dagster+ (default: whether the URL's host ends in `.dagster.cloud`). Dagster+ needs `token` and a URL that names the deployment: `https://ORG.dagster.cloud/prod`.
+     */
+    cloud?: boolean;
   };
   /**
    * How often to poll (default 30s).
