@@ -81,7 +81,7 @@ async function fromEnvironment(opts: ToolsInstallOptions, flagSpec: VersionSpec 
   let serverVersion: string | undefined;
   if (spec.kind === 'server') {
     const { resolveSettings } = await import('../handlers/openmetadata/settings.js');
-    const { serverVersion: ask } = await import('../handlers/openmetadata/preflight.js');
+    const { serverVersion: ask } = await import('../handlers/openmetadata/server.js');
     const s = resolveSettings(env);
     if (!s.ok) throw new InputError(s.message);
     const v = await ask(s.value.url);

@@ -50,15 +50,16 @@ export async function installVenv(req: InstallRequest): Promise<{ ok: true; valu
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(path.dirname(dir), { recursive: true });
   const python = path.join(dir, 'bin', 'python');
+  const extra = [...(req.requirements ?? []), ...(req.onlyBinary ?? []).flatMap((p) => ['--only-binary', p])];
   const steps: Array<{ what: string; argv: string[] }> =
     installer.kind === 'uv'
       ? [
           { what: 'creating the virtual environment', argv: [installer.uv!, 'venv', '--python', installer.python, dir] },
-          { what: `installing ${spec}`, argv: [installer.uv!, 'pip', 'install', '--python', python, spec] },
+          { what: `installing ${spec}`, argv: [installer.uv!, 'pip', 'install', '--python', python, spec, ...extra] },
         ]
       : [
           { what: 'creating the virtual environment', argv: [installer.python, '-m', 'venv', dir] },
-          { what: `installing ${spec}`, argv: [python, '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', spec] },
+          { what: `installing ${spec}`, argv: [python, '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', spec, ...extra] },
         ];
   log(`${tool}: installing ${spec} into ${dir} (${installer.kind})`);
   for (const s of steps) {
@@ -75,6 +76,17 @@ export async function installVenv(req: InstallRequest): Promise<{ ok: true; valu
   if (!existsSync(metadata)) {
     rmSync(dir, { recursive: true, force: true });
     return { ok: false, message: `${tool}: ${spec} installed no \`${req.executable}\` executable` };
+  }
+  // A package whose dependencies resolved to something it cannot import installs fine and
+  // fails at its first run: run it once now, so the failure is the install's.
+  if (req.verify) {
+    log(`${tool}: checking \`${req.executable} ${req.verify.join(' ')}\``);
+    const r = await runCommand([metadata, ...req.verify], { log, signal: req.signal });
+    if (!r.ok) {
+      rmSync(dir, { recursive: true, force: true });
+      const lines = errorLines(r.tail);
+      return { ok: false, message: `${tool}: ${spec} installed, but \`${req.executable} ${req.verify.join(' ')}\` failed (${r.reason ?? `exit code ${r.exitCode}`})${lines.length > 0 ? `:\n${lines.join('\n')}` : ''}` };
+    }
   }
   const record: ToolRecord = { name: tool, package: pkg, version, plugins, metadata, dir, installer: installer.kind, installed_at: new Date().toISOString() };
   writeManifest(record);
@@ -93,6 +105,12 @@ export interface InstallRequest {
   plugins: string[];
   /** The executable the package must provide, e.g. `metadata`. */
   executable: string;
+  /** Arguments that run the executable once as a check (e.g. `--version`). */
+  verify?: string[];
+  /** Requirements installed with the package (what a release forgot to declare). */
+  requirements?: string[];
+  /** Packages pip may take as wheels only. */
+  onlyBinary?: string[];
   installer: Installer;
   log: (line: string) => void;
   signal?: AbortSignal;

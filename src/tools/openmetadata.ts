@@ -9,7 +9,7 @@ import { findInstalled, listTools, type ToolRecord } from './manifest.js';
 import { installLockFile } from './paths.js';
 import { chooseInstaller, cacheEnv, installVenv } from './install.js';
 import { runCommand } from './exec.js';
-import { OPENMETADATA_PACKAGE, pluginsFor } from './plugins.js';
+import { OPENMETADATA_PACKAGE, packagingFixes, pluginsFor } from './plugins.js';
 import { newestMatching, serverSpec, type VersionSpec } from './versions.js';
 
 /** The tool's name (its directory prefix and `runner tools install <name>`). */
@@ -70,6 +70,8 @@ export async function ensureOpenMetadata(o: EnsureOptions): Promise<Outcome<Ensu
       version: version.value,
       plugins,
       executable: 'metadata',
+      verify: ['--version'],
+      ...packagingFixes(version.value),
       installer: installer.value,
       log: o.log,
       signal: o.signal,

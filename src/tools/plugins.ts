@@ -10,6 +10,7 @@ import { closest } from '../util/suggest.js';
 
 const EXTRAS = data.extras as Record<string, string[]>;
 const CONNECTORS = data.connectors as Record<string, string | null>;
+const FIXES = data.fixes as { onlyBinary: string[]; extraRequirements: Record<string, string[]> };
 
 /** The pip package of the OpenMetadata CLI. */
 export const OPENMETADATA_PACKAGE = data.package;
@@ -54,4 +55,14 @@ export function checkPluginName(name: string, version?: string): string | undefi
   if (!known || known.includes(name)) return undefined;
   const near = closest(name, known);
   return `openmetadata-ingestion${version ? ` ${version}` : ''} has no plugin \`${name}\`${near.length > 0 ? ` (did you mean ${near.map((n) => `'${n}'`).join(', ')}?)` : ''}`;
+}
+
+/**
+ * What an install of `version` needs beyond the package itself (gaps of the real releases,
+ * see `fixes` in openmetadata-extras.json): requirements it forgot, and packages pip must
+ * take as wheels only.
+ */
+export function packagingFixes(version: string): { requirements: string[]; onlyBinary: string[] } {
+  const mm = version.split('.').slice(0, 2).join('.');
+  return { requirements: [...(FIXES.extraRequirements[mm] ?? [])], onlyBinary: [...FIXES.onlyBinary] };
 }

@@ -9,7 +9,8 @@
  *   without a network.
  * - `DIR/bin/python -m pip install ... 'PKG[extras]==V'`: pip-like progress lines, then
  *   DIR/bin/metadata, which runs test/support/fake-openmetadata/metadata as version V.
- *   FAKE_PIP_FAIL=1 fails as pip does for a release that does not exist;
+ *   FAKE_PIP_FAIL=1 fails as pip does for a release that does not exist; FAKE_PIP_BROKEN=1
+ *   installs a `metadata` that fails on a missing module (as a real release can);
  *   FAKE_PIP_DELAY_MS waits before finishing (for the lock tests).
  */
 import { appendFileSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ function record(venv, args) {
   const log = process.env.FAKE_PY_LOG;
   if (!log) return;
   const entry = { pid: process.pid, venv: venv ?? null, argv: args, PIP_CACHE_DIR: process.env.PIP_CACHE_DIR ?? null, UV_CACHE_DIR: process.env.UV_CACHE_DIR ?? null };
+  mkdirSync(path.dirname(log), { recursive: true });
   appendFileSync(log, JSON.stringify(entry) + '\n');
 }
 
@@ -67,7 +69,7 @@ function indexVersions(pkg) {
 }
 
 async function install(venv, rest) {
-  const spec = rest.filter((a) => !a.startsWith('-') && a !== 'off').pop() ?? '';
+  const spec = rest.find((a) => a.includes('==')) ?? '';
   const m = /^([A-Za-z0-9_.-]+)(?:\[([^\]]*)\])?==(.+)$/.exec(spec);
   if (!venv || !m) {
     process.stderr.write(`ERROR: Invalid requirement: '${spec}'\n`);
@@ -84,7 +86,9 @@ async function install(venv, rest) {
   const delay = Number(process.env.FAKE_PIP_DELAY_MS ?? 0);
   if (delay > 0) await new Promise((r) => setTimeout(r, delay));
   const metadata = path.join(venv, 'bin', 'metadata');
-  writeFileSync(metadata, `#!/bin/sh\nFAKE_OM_VERSION="${version}" exec "${FAKE_METADATA}" "$@"\n`);
+  // FAKE_PIP_BROKEN=1: an install whose CLI cannot import a module it needs (as a real release can).
+  const broken = `#!/bin/sh\necho 'Traceback (most recent call last):' >&2\necho '  File "${venv}/bin/metadata", line 5, in <module>' >&2\necho "ModuleNotFoundError: No module named 'cachetools'" >&2\nexit 1\n`;
+  writeFileSync(metadata, process.env.FAKE_PIP_BROKEN === '1' ? broken : `#!/bin/sh\nFAKE_OM_VERSION="${version}" exec "${FAKE_METADATA}" "$@"\n`);
   chmodSync(metadata, 0o755);
   process.stdout.write(`Installing collected packages: ${pkg}\nSuccessfully installed ${pkg}-${version}\n`);
 }
