@@ -17,6 +17,7 @@ import { runWorkflow } from './run.js';
 import { preflightChecks } from './preflight.js';
 import { readPathsOf } from './paths.js';
 import { plannedCli } from './cli-tool.js';
+import { runShared } from './shared-run.js';
 
 import { cleanupStaleConfigs } from './workdir.js';
 export { cleanupStaleConfigs };
@@ -45,7 +46,8 @@ export const openmetadataHandler: Handler<OpenMetadataConfig> = {
   description: 'Runs an OpenMetadata ingestion workflow with the `metadata` CLI (ingest, profile, usage, ...).',
   schema,
   render: renderStep,
-  run: runWorkflow,
+  // Assets of one run with the very same workflow share one CLI run (shared-run.ts).
+  run: (ctx) => runShared(ctx, runWorkflow),
   preflight: preflightChecks,
   recover: () => void cleanupStaleConfigs(),
   secretRefs(_asset: AssetDef, env: ResolvedEnvironment): unknown[] {

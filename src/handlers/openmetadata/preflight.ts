@@ -14,6 +14,7 @@ import { substitute } from '../../definitions/interpolate.js';
 import { majorMinor, parseVersion, PREFLIGHT_TIMEOUT_MS, reason, serverVersion, withTimeout } from './server.js';
 import type { InstallRunner } from './settings.js';
 import { effectiveSpec, pluginsOfConfigs, rememberRun } from './cli-tool.js';
+import { noteSharedWorkflows } from './shared-run.js';
 import { OPENMETADATA_PACKAGE, normalizePlugins, pluginsFor } from '../../tools/plugins.js';
 import { OPENMETADATA_TOOL, resolveVersion } from '../../tools/openmetadata.js';
 import { serverSpec } from '../../tools/versions.js';
@@ -26,6 +27,7 @@ export { majorMinor, parseVersion };
 export async function preflightChecks(ctx: PreflightContext<OpenMetadataConfig>): Promise<CheckResult[]> {
   const keys = ctx.assets.map((a) => a.asset.key);
   if (keys.length === 0) return [];
+  if (ctx.runId) noteSharedWorkflows(ctx.runId, ctx.env.name, ctx.assets.map((a) => a.asset));
   const rows: CheckResult[] = [];
   const settings = resolveSettings(ctx.env);
   if (!settings.ok) return [{ name: 'openmetadata settings', ok: false, detail: settings.message, keys }];
