@@ -21,6 +21,7 @@ import type {
 } from './model.js';
 import type { ItemPositions, SourceFile } from './source-file.js';
 import { checkReferences } from './references.js';
+import { checkHandlerConfigs } from './handler-checks.js';
 import { checkSchedules, checkJobs } from './schedule-checks.js';
 import { knownHandlers } from './validate.js';
 import type { Asset, PipelineFile } from './generated/pipeline-file.js';
@@ -273,6 +274,7 @@ export function buildDefinitions(dir: string, projectDir: string, files: LoadedF
     ds.push(...checkSchedules(defs, origins));
   }
   ds.push(...checkReferences(defs, origins, files));
+  ds.push(...checkHandlerConfigs(defs, origins));
 
   if (ds.length > 0) return fail(...ds);
   return ok({ defs, origins });
