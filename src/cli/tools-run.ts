@@ -13,7 +13,7 @@ import type { OpenMetadataConfig } from '../handlers/openmetadata/types.js';
 /** The tools `runner tools install` knows. */
 const TOOLS = [OPENMETADATA_TOOL];
 
-/** Installs (or finds) the tool; returns the exit code (0 ready, 1 the install failed). Bad input throws (exit 2). */
+/** Installs (or finds) the tool; returns the exit code (0 ready, 1 the install failed, 130/143 canceled). Bad input throws (exit 2). */
 export async function toolsInstall(tool: string, opts: ToolsInstallOptions): Promise<number> {
   if (!TOOLS.includes(tool)) throw new InputError(`unknown tool \`${tool}\`; known: ${TOOLS.join(', ')}`);
   const ds: Diagnostic[] = [];
@@ -40,10 +40,12 @@ export async function toolsInstall(tool: string, opts: ToolsInstallOptions): Pro
     serverVersion = fromEnv.serverVersion;
   }
   const log = (line: string) => process.stderr.write(line + '\n');
-  const r = await ensureOpenMetadata({ home, spec, plugins: normalizePlugins(plugins), serverVersion, log, signal: interruptSignal() });
+  const signal = interruptSignal();
+  const r = await ensureOpenMetadata({ home, spec, plugins: normalizePlugins(plugins), serverVersion, log, signal });
   if (!r.ok) {
     process.stderr.write(`runner: ${r.message}\n`);
-    return 1;
+    // Ctrl-C / SIGTERM: the install's whole tree was stopped and its venv removed.
+    return signal.aborted ? (signal.reason === 'SIGTERM' ? 143 : 130) : 1;
   }
   const { record, installed, dropped } = r.value;
   if (dropped.length > 0) log(`openmetadata: ${record.version} has no plugin ${dropped.map((d) => `\`${d}\``).join(', ')}: left out`);
@@ -95,9 +97,8 @@ async function fromEnvironment(opts: ToolsInstallOptions, flagSpec: VersionSpec 
 /** Aborted on Ctrl-C / SIGTERM, so an install in progress is stopped with its whole tree. */
 function interruptSignal(): AbortSignal {
   const ac = new AbortController();
-  const stop = () => ac.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.once('SIGINT', () => ac.abort('SIGINT'));
+  process.once('SIGTERM', () => ac.abort('SIGTERM'));
   return ac.signal;
 }
 

@@ -6,10 +6,10 @@
  * install (exit 1 with pip's error lines).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cliEntry, runCli } from '../execution/cli-entry.js';
+import { cliEntry, runCli, startCli } from '../execution/cli-entry.js';
 import { FAKE_PYTHON_DIR, fakePythonCalls } from '../support/fake-python/index.js';
 
 let root: string;
@@ -131,6 +131,25 @@ assets:
     expect(noVersion.stderr).toMatch(/pipelines directory `.*nowhere` does not exist/);
     expect(fakePythonCalls(log)).toEqual([]);
   });
+
+  it('Ctrl-C stops the install with its whole tree and leaves neither venv nor lock (exit 130)', async () => {
+    const { home, log } = setup('cancel');
+    const run = await startCli(['tools', 'install', 'openmetadata', '--version', '1.7.7.4'], {
+      cwd: root,
+      env: { PATH: `${FAKE_PYTHON_DIR}${path.delimiter}${process.env.PATH}`, RUNNER_HOME: home, FAKE_PY_LOG: log, FAKE_PIP_DELAY_MS: '60000' },
+    });
+    const deadline = Date.now() + 30_000;
+    while (!run.stderr().includes('Downloading openmetadata_ingestion') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const pip = fakePythonCalls(log).find((c) => c.argv[2] === 'install')!;
+    expect(pip).toBeDefined();
+    run.child.kill('SIGINT');
+    const { code } = await run.exit;
+    expect(code).toBe(130);
+    expect(run.stderr()).toContain('runner: openmetadata: installing openmetadata-ingestion==1.7.7.4 failed (canceled)');
+    expect(() => process.kill(pip.pid, 0)).toThrow();
+    expect(existsSync(path.join(home, 'tools', 'openmetadata-1.7.7.4'))).toBe(false);
+    expect(existsSync(path.join(home, 'tools', 'install.lock'))).toBe(false);
+  }, 60_000);
 
   it('a failed install exits 1 with pip\'s error lines, and list shows nothing', async () => {
     const { cli } = setup('fail');

@@ -13,7 +13,8 @@ import { ensureOpenMetadata } from '../../src/tools/openmetadata.js';
 import { listTools } from '../../src/tools/manifest.js';
 import { errorLines, maskUrlCredentials } from '../../src/tools/exec.js';
 import { parseVersionSpec, type VersionSpec } from '../../src/tools/versions.js';
-import { FAKE_PYTHON_DIR, fakePythonCalls } from '../support/fake-python/index.js';
+import { FAKE_PYTHON_DIR, FAKE_UV_DIR, fakePythonCalls } from '../support/fake-python/index.js';
+import { readFileSync } from 'node:fs';
 
 const saved = { ...process.env };
 let root: string;
@@ -165,6 +166,23 @@ describe('installing the OpenMetadata CLI', () => {
     expect(listTools(home)).toEqual([]);
     expect(await ensure('1.7.7.4', [])).toMatchObject({ ok: true, value: { installed: true } });
     expect(installs()).toHaveLength(2);
+  });
+
+  it('uses uv when it is on PATH, with its cache under tools/cache; RUNNER_TOOLS_INSTALLER=pip keeps pip', async () => {
+    const uvLog = path.join(home, 'uv.log');
+    process.env.PATH = `${FAKE_UV_DIR}${path.delimiter}${process.env.PATH}`;
+    process.env.FAKE_UV_LOG = uvLog;
+    const r = await ensure('1.7.7.4', ['trino']);
+    expect(r).toMatchObject({ ok: true, value: { installed: true, record: { installer: 'uv' } } });
+    const dir = path.join(home, 'tools', 'openmetadata-1.7.7.4-trino');
+    expect(readFileSync(uvLog, 'utf8').trim().split('\n')).toEqual([
+      `venv --python python3 ${dir}`,
+      `pip install --python ${dir}/bin/python openmetadata-ingestion[trino]==1.7.7.4 cachetools --only-binary dbt-core-experimental-parser`,
+    ]);
+    expect(installs()[0]!.UV_CACHE_DIR).toBe(path.join(home, 'tools', 'cache', 'uv'));
+    process.env.RUNNER_TOOLS_INSTALLER = 'pip';
+    expect(await ensure('1.7.7.4', ['dbt'])).toMatchObject({ ok: true, value: { record: { installer: 'pip' } } });
+    expect(readFileSync(uvLog, 'utf8').trim().split('\n')).toHaveLength(2);
   });
 
   it('a missing python3 is a clear failure', async () => {

@@ -9,6 +9,9 @@ import { fileURLToPath } from 'node:url';
 /** The directory holding the fake `python3`. */
 export const FAKE_PYTHON_DIR = path.dirname(fileURLToPath(import.meta.url));
 
+/** The directory holding a fake `uv` that drives the fake python3 (its calls in FAKE_UV_LOG, one argv a line). */
+export const FAKE_UV_DIR = path.join(path.dirname(FAKE_PYTHON_DIR), 'fake-uv');
+
 /** One recorded call. */
 export interface FakePythonCall {
   pid: number;
