@@ -22,6 +22,7 @@ import type {
 import type { ItemPositions, SourceFile } from './source-file.js';
 import { checkReferences } from './references.js';
 import { checkDurations } from './durations.js';
+import { checkHandlerConfigs } from './handler-checks.js';
 import { checkSchedules, checkJobs } from './schedule-checks.js';
 import { knownHandlers } from './validate.js';
 import type { Asset, PipelineFile } from './generated/pipeline-file.js';
@@ -278,6 +279,7 @@ export function buildDefinitions(dir: string, projectDir: string, files: LoadedF
   }
   ds.push(...checkReferences(defs, origins, files));
   ds.push(...checkDurations(files));
+  ds.push(...checkHandlerConfigs(defs, origins));
 
   if (ds.length > 0) return fail(...ds);
   return ok({ defs, origins });

@@ -83,3 +83,23 @@ export function pidAlive(pid: number): boolean {
 export function killAllNow(): void {
   for (const k of steps) k.killNow();
 }
+
+/**
+ * Ends a process group that is not a step's (an installer's pip, say): SIGTERM, SIGKILL
+ * after `graceMs`, then a short wait until the group is gone.
+ */
+export async function terminateGroup(pgid: number, graceMs = killGraceMs()): Promise<void> {
+  const gone = async (ms: number) => {
+    const until = Date.now() + ms;
+    while (signalGroup(pgid, 0)) {
+      if (Date.now() >= until) return false;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return true;
+  };
+  if (!signalGroup(pgid, 'SIGTERM')) return;
+  if (!(await gone(graceMs))) {
+    signalGroup(pgid, 'SIGKILL');
+    await gone(2_000);
+  }
+}

@@ -94,6 +94,8 @@ export interface PreflightContext<C> {
   /** Resolves a secret by name (undefined when it cannot be resolved). */
   secret: (name: string) => Promise<string | undefined>;
   signal?: AbortSignal;
+  /** The run these checks precede (absent in `runner check --online`): a handler may note what its steps need. */
+  runId?: string;
 }
 
 export interface Handler<C = Record<string, unknown>> {

@@ -136,6 +136,36 @@ export type Schedule1 = {
   [k: string]: unknown;
 };
 /**
+ * How this environment runs OpenMetadata ingestion: the server workflows send to, the token, and where the `metadata` CLI lives (a command, or a container image).
+ */
+export type OpenMetadataSettings = {
+  /**
+   * The OpenMetadata server's API URL that workflows send to (default `${var:openmetadata_url}`), e.g. `http://localhost:8585/api`.
+   */
+  url?: string;
+  /**
+   * The bot's JWT, as a secret reference (default `${secret:openmetadata_jwt}`).
+   */
+  jwt?: string;
+  /**
+   * The argv that runs the `metadata` CLI (default `[metadata]` on PATH), e.g. `[uv, run, metadata]` or a virtualenv's binary.
+   *
+   * @minItems 1
+   *
+   * Items: One argument.
+   */
+  cli?: [string, ...string[]];
+  /**
+   * Run the CLI in this container image instead, e.g. `openmetadata/ingestion:1.10.4`.
+   */
+  image?: string;
+  /**
+   * The container engine that runs `image` (default `docker`; `podman` works too).
+   */
+  engine?: string;
+  install?: OpenMetadataInstall;
+};
+/**
  * A secret's sources, tried in order: the environment variable, then Vault. It fails only when none yields a value.
  */
 export type Secret = Secret1 & {
@@ -363,33 +393,19 @@ export interface VaultAuth {
   secret_id_env?: string;
 }
 /**
- * How this environment runs OpenMetadata ingestion: the server workflows send to, the token, and where the `metadata` CLI lives (a command, or a container image).
+ * The runner installs the `metadata` CLI itself: a virtual environment per version and plugin set under RUNNER_HOME/tools/, with the plugins (pip extras) of the connectors the selected assets use (see docs/openmetadata.md). Not with `cli` or `image`.
  */
-export interface OpenMetadataSettings {
+export interface OpenMetadataInstall {
   /**
-   * The OpenMetadata server's API URL that workflows send to (default `${var:openmetadata_url}`), e.g. `http://localhost:8585/api`.
+   * A version spec: a release (`1.7.7.4`), a wildcard (`1.7.*`, the newest matching release) or `server` (the server's major.minor, asked before the run).
    */
-  url?: string;
+  version: string;
   /**
-   * The bot's JWT, as a secret reference (default `${secret:openmetadata_jwt}`).
-   */
-  jwt?: string;
-  /**
-   * The argv that runs the `metadata` CLI (default `[metadata]` on PATH), e.g. `[uv, run, metadata]` or a virtualenv's binary.
+   * Extra plugins (pip extras of openmetadata-ingestion) to install besides those of the connectors in use, e.g. `[datalake-s3]`.
    *
-   * @minItems 1
-   *
-   * Items: One argument.
+   * Items: A plugin: a pip extra name such as `trino` or `datalake-s3`.
    */
-  cli?: [string, ...string[]];
-  /**
-   * Run the CLI in this container image instead, e.g. `openmetadata/ingestion:1.10.4`.
-   */
-  image?: string;
-  /**
-   * The container engine that runs `image` (default `docker`; `podman` works too).
-   */
-  engine?: string;
+  plugins?: string[];
 }
 /**
  * A notification: which run events go where.

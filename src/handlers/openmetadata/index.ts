@@ -16,6 +16,8 @@ import { WORKDIR_PREFIX, WORKFLOW_FILE } from './workdir.js';
 import { runWorkflow } from './run.js';
 import { preflightChecks } from './preflight.js';
 import { readPathsOf } from './paths.js';
+import { plannedCli } from './cli-tool.js';
+import { runShared } from './shared-run.js';
 
 import { cleanupStaleConfigs } from './workdir.js';
 export { cleanupStaleConfigs };
@@ -25,7 +27,8 @@ export type { OpenMetadataConfig } from './types.js';
 export function renderStep(ctx: RenderContext<OpenMetadataConfig>): Rendered {
   const settings = resolveSettings(ctx.env);
   if (!settings.ok) throw new Error(settings.message);
-  const s = settings.value;
+  // An installed CLI shows as the venv's executable (installed or not yet): render installs nothing.
+  const s = plannedCli(settings.value, ctx.projectDir, ctx.config);
   const { workflow, subcommand } = renderWorkflow(ctx.config as unknown as Record<string, unknown>, s.url);
   const workdir = path.join(tmpdir(), `${WORKDIR_PREFIX}<pid>-XXXXXX`);
   const inv = buildInvocation(s, { workdir, subcommand, readPaths: readPathsOf(ctx.config), nameSuffix: `<run>-${ctx.asset.key}-<attempt>`, url: s.url });
@@ -54,7 +57,8 @@ export const openmetadataHandler: Handler<OpenMetadataConfig> = {
   description: 'Runs an OpenMetadata ingestion workflow with the `metadata` CLI (ingest, profile, usage, ...).',
   schema,
   render: renderStep,
-  run: runWorkflow,
+  // Assets of one run with the very same workflow share one CLI run (shared-run.ts).
+  run: (ctx) => runShared(ctx, runWorkflow),
   preflight: preflightChecks,
   recover: () => void cleanupStaleConfigs(),
   inheritEnv: CLI_ENV,
