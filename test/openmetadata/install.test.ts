@@ -27,6 +27,7 @@ const PIPELINE = (url: string, version: string) => `environments:
     vars: {openmetadata_url: "${url}"}
     openmetadata:
       install: {version: "${version}"}
+    inherit_env: [FAKE_OM_*]
 secrets:
   openmetadata_jwt: {env: OPENMETADATA_JWT_TOKEN}
 assets:
