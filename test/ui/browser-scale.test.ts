@@ -11,7 +11,7 @@
  * - the run page: the log sits above the timeline's end, the timeline sorts and filters,
  *   ANSI colours are spans, a failure message appears once, the merged log of all steps
  *   (times, steps, streams, a filter), `Re-run failed` POSTs to the retry endpoint with
- *   the CSRF token, Cancel asks first;
+ *   the CSRF token and opens the new run of the failed steps, Cancel asks first;
  * - the runs list pages to the 101st run and filters by date; a schedule card shows the
  *   tick that came after its switch was used; unknown paths are the app's not-found page;
  * - at 390 px wide no page is wider than the screen.
@@ -311,18 +311,23 @@ describe('the run page at 60 steps', () => {
     expect(await page.getAttribute('.tl-row.active', 'data-key')).toBe('wide/s19');
   });
 
-  it('Re-run failed POSTs to /api/runs/ID/retry with the CSRF token and opens the new run', async () => {
-    const other = (await api<{ runs: Array<{ id: string }> }>('/api/runs?limit=1&offset=3')).runs[0]!.id;
-    let seen: { method: string; token: string | undefined } | undefined;
-    await page.route('**/api/runs/*/retry', async (route) => {
-      seen = { method: route.request().method(), token: route.request().headers()['x-csrf-token'] };
-      expect(route.request().url()).toBe(`${serve.url}/api/runs/${wideId}/retry`);
-      await route.fulfill({ status: 201, contentType: 'application/json', body: JSON.stringify({ run_id: other, url: `/runs/${other}` }) });
-    });
+  it('Re-run failed POSTs to /api/runs/ID/retry with the CSRF token and opens the new run of the failed steps', async () => {
+    await page.goto(`${serve.url}/runs/${wideId}`);
+    await page.waitForSelector('button[data-action=retry]');
+    const sent = page.waitForRequest((r) => r.url().endsWith(`/api/runs/${wideId}/retry`));
     await page.click('button[data-action=retry]');
-    await page.waitForURL(`${serve.url}/runs/${other}`);
-    expect(seen).toEqual({ method: 'POST', token: await csrf() });
-    await page.unroute('**/api/runs/*/retry');
+    const req = await sent;
+    expect(req.method()).toBe('POST');
+    expect(req.headers()['x-csrf-token']).toBe(await csrf());
+    await page.waitForURL((u) => /^\/runs\/[0-9a-f-]{36}$/.test(u.pathname) && !u.pathname.endsWith(wideId));
+    const id = new URL(page.url()).pathname.split('/').pop()!;
+    await waitFinished(id);
+    const retried = await api<{ trigger: { type: string; retry_of?: string }; steps: Array<{ key: string }> }>(`/api/runs/${id}`);
+    expect(retried.trigger).toMatchObject({ type: 'retry', retry_of: wideId });
+    expect(retried.steps.map((s) => s.key)).toEqual(['wide/s09', 'wide/s19', 'wide/s29', 'wide/s39', 'wide/s49', 'wide/s59']);
+    await page.waitForSelector('.run-page[data-status="failure"]');
+    expect(await page.$$eval('.tl-row', (rs) => rs.length)).toBe(6);
+    expect(await page.textContent('.summary')).toContain('retry of');
   });
 
   it('Cancel asks first; only the confirmation cancels the run', async () => {

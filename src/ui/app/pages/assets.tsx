@@ -114,12 +114,10 @@ export function AssetsPage({ loc }: { loc: Location }) {
             <thead>
               <tr>
                 <th>Key</th>
-                <th>Group</th>
-                <th>Handler</th>
+                <th title="group and handler">Group</th>
                 <th>Last run</th>
                 <th>Duration</th>
-                <th class="num">Records</th>
-                <th class="num">Errors</th>
+                <th class="num" title="records processed · errors, in the last run">Records</th>
               </tr>
             </thead>
             <tbody>
@@ -134,8 +132,10 @@ export function AssetsPage({ loc }: { loc: Location }) {
                         <KeyText k={a.key} />
                       </Link>
                     </td>
-                    <td>{a.group}</td>
-                    <td>{a.handler}</td>
+                    <td class="group-cell">
+                      {a.group}
+                      <span class="muted small handler">{a.handler}</span>
+                    </td>
                     <td>
                       <Status status={st.status} />{' '}
                       {a.current?.status === 'running' ? (
@@ -147,8 +147,10 @@ export function AssetsPage({ loc }: { loc: Location }) {
                       ) : null}
                     </td>
                     <td>{a.last?.duration_ms != null ? formatDuration(a.last.duration_ms) : '-'}</td>
-                    <td class="num">{count(records)}</td>
-                    <td class={`num${errors ? ' bad' : ''}`}>{count(errors)}</td>
+                    <td class="num">
+                      {count(records)}
+                      {errors !== null && <span class={errors ? 'bad' : 'muted'}> · {count(errors)}</span>}
+                    </td>
                   </tr>
                 );
               })}
