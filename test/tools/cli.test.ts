@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { cliEntry, runCli, startCli } from '../execution/cli-entry.js';
 import { FAKE_PYTHON_DIR, fakePythonCalls } from '../support/fake-python/index.js';
+import { fakeJwt, startFakeOpenMetadataServer } from '../support/fake-openmetadata/index.js';
 
 let root: string;
 beforeAll(async () => {
@@ -111,6 +112,26 @@ assets:
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${path.join(home, 'tools', 'openmetadata-1.7.7.4-datalake-s3+trino', 'bin', 'metadata')}\n`);
     expect(fakePythonCalls(log).at(-1)!.argv).toContain('openmetadata-ingestion[datalake-s3,trino]==1.7.7.4');
+  });
+
+  it('--env with version `server` asks the server and installs the newest release of its major.minor', async () => {
+    const server = await startFakeOpenMetadataServer({ jwt: fakeJwt('tools') });
+    try {
+      server.setVersion('1.7.3');
+      const { home, cli } = setup('server');
+      const pipelines = path.join(home, 'project', 'pipelines');
+      mkdirSync(pipelines, { recursive: true });
+      writeFileSync(path.join(pipelines, 'p.yaml'), `environments:\n  dev:\n    vars: {openmetadata_url: "${server.url}"}\n    openmetadata:\n      install: {version: server}\n`);
+      const r = await cli(['tools', 'install', 'openmetadata', '-p', pipelines, '--env', 'dev'], { FAKE_PIP_VERSIONS: '2.0.7.0,1.7.7.4,1.7.7.3,1.6.0.0' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`${path.join(home, 'tools', 'openmetadata-1.7.7.4', 'bin', 'metadata')}\n`);
+      await server.close();
+      const down = await cli(['tools', 'install', 'openmetadata', '-p', pipelines, '--env', 'dev']);
+      expect(down.code).toBe(2);
+      expect(down.stderr).toBe(`version \`server\`: ${server.url} did not answer: ECONNREFUSED\n`);
+    } finally {
+      await server.close().catch(() => undefined);
+    }
   });
 
   it('bad input exits 2 with a message and installs nothing', async () => {
