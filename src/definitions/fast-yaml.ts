@@ -193,7 +193,7 @@ class FastParser {
       const q = c === '"' ? this.doubleQuoted(at, end) : this.singleQuoted(at, end);
       key = q.value;
       k = this.skipSpaces(q.end, end);
-      if (this.text.charCodeAt(k) !== 58) giveUp();
+      if (this.text.charCodeAt(k) !== 58 || (k + 1 < end && this.text.charCodeAt(k + 1) !== 32)) giveUp();
     } else {
       k = at;
       while (k < end && !(this.text.charCodeAt(k) === 58 && (k + 1 === end || this.text.charCodeAt(k + 1) === 32))) k++;

@@ -81,7 +81,7 @@ describe('fast YAML path', () => {
     const left = [
       'a: &x 1\nb: *x\n', 'a: !!str 1\n', 'a: |\n  text\n', 'a: >\n  text\n', 'a: multi\n  line\n', 'a: [1,\n  2]\n', 'a: 1\na: 2\n',
       '<<: {a: 1}\n', '? complex\n: key\n', 'a:\tb\n', 'a: 1\r\n', '---\na: 1\n', 'a: "open\n', 'a: b: c\n', 'key:value\n', '- - a\n', '1: x\n', 'true: x\n',
-      'a: [b: c]\n', 'a: @x\n', 'a:\n  - x\n   - y\n',
+      'a: [b: c]\n', 'a: @x\n', '"a":1\n', 'a:\n  - x\n   - y\n',
     ];
     for (const t of left) expect(fastParseYaml(t), t).toBeUndefined();
   });
