@@ -112,7 +112,8 @@ class FastParser {
           [out[key], i] = this.block(i + 1, nextLine.indent, nextLine.content, here);
           continue;
         }
-        this.record(here, at, at);
+        // The library places an empty value where it would have started (after the `:` and spaces).
+        this.record(here, at, rest);
         out[key] = null;
         i++;
         continue;
@@ -143,7 +144,7 @@ class FastParser {
           [v, i] = this.block(i + 1, nextLine.indent, nextLine.content, here);
           out.push(v);
         } else {
-          this.record(here, undefined, line.content);
+          this.record(here, undefined, at);
           out.push(null);
           i++;
         }
