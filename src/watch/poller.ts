@@ -35,11 +35,10 @@ import {
   markSending,
   markUncertain,
   pendingClaims,
-  retryPending,
   saveMessage,
-  settleRetry,
   takeClaim,
 } from './state.js';
+import { retryPending, settleRetry } from './retry-state.js';
 
 /** A watcher's configuration that cannot be used (its URL or token does not resolve). */
 export class WatchConfigError extends Error {
@@ -187,6 +186,10 @@ export async function pollOnce(deps: PollDeps): Promise<PollOutcome> {
     for (const id of claim.pending) {
       const r = byId.get(id)!;
       deps.log?.info(`no alert yet for run ${id} of job ${r.jobName}: Dagster will retry it (${DAGSTER_TAGS.willRetry}=true); watching for the retry`, { watcher: def.name, run_id: id, location: codeLocation(r) });
+    }
+    for (const id of claim.takenBack) {
+      const r = byId.get(id)!;
+      deps.log?.warn(`alerting on run ${id} of job ${r.jobName} after all: ${takenBackNote(r.tags)}`, { watcher: def.name, run_id: id, location: codeLocation(r) });
     }
     await deps.hooks?.afterClaim?.(claim.claimed);
 

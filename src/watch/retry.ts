@@ -28,6 +28,7 @@ export const DAGSTER_TAGS = {
   parentRunId: 'dagster/parent_run_id',
   rootRunId: 'dagster/root_run_id',
   failureReason: 'dagster/failure_reason',
+  backfill: 'dagster/backfill',
   schedule: 'dagster/schedule_name',
   sensor: 'dagster/sensor_name',
 } as const;
@@ -80,7 +81,10 @@ export function pendingVerdict(v: PendingView): RetryVerdict {
   if (v.waitedMs >= v.maxWaitMs) {
     const minutes = Math.round(v.maxWaitMs / 60_000);
     const what = v.retry === undefined ? 'no retry was launched' : v.retry === null ? `its retry run ${tagValue(v.run.tags, DAGSTER_TAGS.autoRetryRunId)} does not exist` : `its retry run ${v.retry.runId} never started`;
-    return { kind: 'alert', note: `Dagster tagged this run ${DAGSTER_TAGS.willRetry}=true, but ${what} within ${minutes} min: is dagster-daemon running?` };
+    // The daemon also gives up without a word when the job or its repository is gone, or the run's backfill has ended.
+    const backfill = tagValue(v.run.tags, DAGSTER_TAGS.backfill);
+    const why = backfill ? `; the run belongs to backfill ${backfill}, and Dagster does not retry runs of a backfill that has ended` : '; or the job or its code location was renamed or removed';
+    return { kind: 'alert', note: `Dagster tagged this run ${DAGSTER_TAGS.willRetry}=true, but ${what} within ${minutes} min: is dagster-daemon running?${why}.` };
   }
   return { kind: 'pending', reason: `Dagster will retry it (${DAGSTER_TAGS.willRetry}=true), waiting for the retry to start` };
 }

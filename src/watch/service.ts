@@ -53,6 +53,7 @@ class WatchMetrics {
   private readonly failures: Gauge;
   private readonly lastSuccess: Gauge;
   private readonly pending: Gauge;
+  private readonly retryPending: Gauge;
 
   constructor(registry: Registry, db: () => Database, defs: () => Definitions) {
     this.polls = registry.counter('runner_watcher_polls_total', 'Polls of Dagster by watcher and result (ok, error).');
@@ -62,10 +63,11 @@ class WatchMetrics {
     this.failures = registry.gauge('runner_watcher_consecutive_failures', 'Polls of Dagster that failed in a row (0 when the last one succeeded).');
     this.lastSuccess = registry.gauge('runner_watcher_last_success_timestamp_seconds', 'When a watcher last reached Dagster (Unix time).');
     this.pending = registry.gauge('runner_watcher_pending_alerts', 'Alerts claimed but not yet delivered (claimed, sending, or failed and waiting for a retry).');
+    this.retryPending = registry.gauge('runner_watcher_retry_pending_runs', 'Failed Dagster runs held back because Dagster said it will retry them, until the retry starts (no alert) or not (alert).');
     registry.collect(() => {
       const states = readWatcherStates(db());
       const counts = alertCounts(db());
-      for (const g of [this.running, this.failures, this.lastSuccess, this.pending]) g.reset();
+      for (const g of [this.running, this.failures, this.lastSuccess, this.pending, this.retryPending]) g.reset();
       for (const def of defs().watchers.values()) {
         const row = states.get(def.name);
         const labels = { watcher: def.name };
@@ -74,6 +76,7 @@ class WatchMetrics {
         if (row?.last_success_at) this.lastSuccess.set(labels, Date.parse(row.last_success_at) / 1000);
         const c = counts.get(def.name) ?? {};
         this.pending.set(labels, (c.claimed ?? 0) + (c.sending ?? 0) + (c.failed ?? 0));
+        this.retryPending.set(labels, c.retry_pending ?? 0);
       }
     });
   }

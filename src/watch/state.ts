@@ -180,11 +180,14 @@ export interface ClaimItem {
  * Claims the runs not claimed before (by anyone) and moves the cursor forward to
  * `advanceTo`, in one IMMEDIATE transaction. A run to alert whose row is `skipped` or
  * `retry_pending` (Dagster took its retry back) is claimed over it. Returns the run ids this
- * call claimed and those it recorded as pending.
+ * call claimed, those it recorded as pending, and those of the claimed it took over from a
+ * `skipped` or `retry_pending` row.
  */
-export function claimRuns(db: Database, watcher: string, items: ClaimItem[], advanceTo: number | null, owner: Owner, now: Date, leaseMs: number): { claimed: string[]; pending: string[] } {
+export function claimRuns(db: Database, watcher: string, items: ClaimItem[], advanceTo: number | null, owner: Owner, now: Date, leaseMs: number): { claimed: string[]; pending: string[]; takenBack: string[] } {
   const claimed: string[] = [];
   const pending: string[] = [];
+  const takenBack: string[] = [];
+  const before = stmt(db, 'SELECT status FROM watcher_alerts WHERE watcher = ? AND run_id = ?');
   const insert = stmt(
     db,
     `INSERT INTO watcher_alerts (watcher, run_id, status, job, location, run_updated_at, claimed_at, owner, owner_pid, owner_start, owner_machine, lease_until, detail)
@@ -197,6 +200,7 @@ export function claimRuns(db: Database, watcher: string, items: ClaimItem[], adv
   db.transaction(() => {
     for (const it of items) {
       const mine = it.pending === undefined;
+      const was = (before.get(watcher, it.runId) as { status: AlertStatus } | undefined)?.status;
       const r = insert.run(
         watcher,
         it.runId,
@@ -214,35 +218,14 @@ export function claimRuns(db: Database, watcher: string, items: ClaimItem[], adv
         it.takenBack ?? 'Dagster took its retry back: this failure is final.',
       );
       if (r.changes === 1) (mine ? claimed : pending).push(it.runId);
+      if (r.changes === 1 && was !== undefined) takenBack.push(it.runId);
     }
     if (advanceTo !== null) {
       const cur = parseCursor(getState(db, watcher)?.cursor);
       if (cur && advanceTo > cur.updated_after) stmt(db, 'UPDATE watcher_state SET cursor = ? WHERE name = ?').run(JSON.stringify({ ...cur, updated_after: advanceTo }), watcher);
     }
   }).immediate();
-  return { claimed, pending };
-}
-
-/** The runs waiting for Dagster's retry, oldest first (each poll reads them again). */
-export function retryPending(db: Database, watcher: string): AlertRow[] {
-  return stmt(db, "SELECT * FROM watcher_alerts WHERE watcher = ? AND status = 'retry_pending' ORDER BY run_updated_at, claimed_at").all(watcher) as AlertRow[];
-}
-
-/**
- * Settles a `retry_pending` run: `skipped` (Dagster's retry started) or `claimed` by
- * `owner` (to alert, with `detail` saying why). False when someone settled it first.
- */
-export function settleRetry(db: Database, watcher: string, runId: string, outcome: 'skipped' | 'claimed', detail: string, owner: Owner, now: Date, leaseMs: number): boolean {
-  if (outcome === 'skipped') {
-    return stmt(db, "UPDATE watcher_alerts SET status = 'skipped', detail = ? WHERE watcher = ? AND run_id = ? AND status = 'retry_pending'").run(detail, watcher, runId).changes === 1;
-  }
-  return (
-    stmt(
-      db,
-      `UPDATE watcher_alerts SET status = 'claimed', detail = ?, owner = ?, owner_pid = ?, owner_start = ?, owner_machine = ?, lease_until = ?
-       WHERE watcher = ? AND run_id = ? AND status = 'retry_pending'`,
-    ).run(detail, owner.id, owner.pid, owner.start, owner.machine, iso(new Date(now.getTime() + leaseMs)), watcher, runId).changes === 1
-  );
+  return { claimed, pending, takenBack };
 }
 
 /**

@@ -59,7 +59,10 @@ async function dagsterSettled(api: DagsterApi, atLeast: number, timeoutMs: numbe
     `Dagster at ${api.url} to finish ${atLeast} runs and their retries`,
     async () => {
       const runs = await api.runs();
-      if (runs.length < atLeast || !runs.every((r) => FINISHED.has(r.status))) return undefined;
+      // A retry Dagster created but could not submit stays NOT_STARTED, its failed parent tagged will_retry=false.
+      const abandoned = (r: RealRun): boolean => r.status === 'NOT_STARTED' && runs.some((p) => p.runId === r.parentRunId && p.tags['dagster/will_retry'] === 'false');
+      if (runs.length < atLeast || !runs.every((r) => FINISHED.has(r.status) || abandoned(r))) return undefined;
+      // Dagster promised a retry: wait for it, or for the promise to be taken back.
       const promised = runs.filter((r) => r.status === 'FAILURE' && r.tags['dagster/will_retry'] === 'true');
       return promised.every((r) => runs.some((x) => x.runId === r.tags['dagster/auto_retry_run_id'])) ? runs : undefined;
     },
@@ -81,6 +84,7 @@ describe.each(DAGSTER_VERSIONS)('runner serve watching Dagster %s', (version) =>
   let noRetries: DagsterApi;
   const ids: Record<string, string> = {};
   let mainRuns: RealRun[] = [];
+  let firstServeLines: string[] = [];
   let started = 0;
 
   const stopServe = async (): Promise<void> => {
@@ -110,7 +114,7 @@ describe.each(DAGSTER_VERSIONS)('runner serve watching Dagster %s', (version) =>
     started = Date.now();
     [site, slack] = await Promise.all([
       DagsterSite.start(version, [
-        { name: 'main', retries: true, daemon: true, locations: ['ops_location', 'assets_location'] },
+        { name: 'main', retries: true, daemon: true, locations: ['ops_location', 'assets_location', 'doomed_location'] },
         { name: 'no_retries', retries: false, daemon: false, locations: ['ops_location'] },
       ]),
       FakeSlack.start(),
@@ -127,16 +131,21 @@ describe.each(DAGSTER_VERSIONS)('runner serve watching Dagster %s', (version) =>
     // The first run of an instance creates its run storage: launched alone (concurrent first launches race in
     // Dagster's SQLite migrations), the others together.
     [ids.op, ids.disabled] = await Promise.all([main.launch('ops_location', 'fails_in_one_op'), noRetries.launch('ops_location', 'fails_in_one_op', { 'dagster/max_retries': '3' })]);
-    [ids.dbt, ids.killed, ids.flaky, ids.retriedTwice, ids.noRetryOnStep] = await Promise.all([
+    [ids.dbt, ids.killed, ids.flaky, ids.retriedTwice, ids.noRetryOnStep, ids.takenBack] = await Promise.all([
       main.launch('assets_location', 'dbt_build'),
       main.launch('ops_location', 'killed_run'),
       main.launch('ops_location', 'fails_once', { 'dagster/max_retries': '1' }),
       main.launch('ops_location', 'fails_in_one_op', { 'dagster/max_retries': '1' }),
       main.launch('ops_location', 'fails_in_one_op', { 'dagster/max_retries': '2', 'dagster/retry_on_asset_or_op_failure': 'false' }),
+      main.launch('doomed_location', 'loses_its_code_server', { 'dagster/max_retries': '1' }),
     ]);
-    // 6 runs on main and 2 retries; 1 run on the instance without retries.
-    [mainRuns] = await Promise.all([dagsterSettled(main, 8, 180_000), dagsterSettled(noRetries, 1, 60_000)]);
-    await alertsSettled(6, 'the alerts of the 6 final failures');
+    // 7 runs on main and 2 retries; 1 run on the instance without retries. The retry of `takenBack` cannot be
+    // launched (its code server is gone): Dagster takes it back (will_retry=false).
+    await Promise.all([dagsterSettled(main, 9, 180_000), dagsterSettled(noRetries, 1, 60_000)]);
+    await alertsSettled(7, 'the alerts of the 7 final failures');
+    // Read again: Dagster tags a failed run (dagster/will_retry) a moment after its status changes.
+    mainRuns = await main.runs();
+    firstServeLines = serve.lines;
   }, 420_000);
 
   afterAll(async () => {
@@ -161,7 +170,7 @@ describe.each(DAGSTER_VERSIONS)('runner serve watching Dagster %s', (version) =>
   const retryOf = (runId: string): RealRun => mainRuns.find((r) => r.parentRunId === runId && r.tags['dagster/retry_number'] === '1')!;
 
   it('alerts exactly once per failed run: job, code location, failed steps and errors', () => {
-    const expected = [ids.op!, ids.dbt!, ids.killed!, retryOf(ids.retriedTwice!).runId, ids.noRetryOnStep!, ids.disabled!];
+    const expected = [ids.op!, ids.dbt!, ids.killed!, retryOf(ids.retriedTwice!).runId, ids.noRetryOnStep!, ids.takenBack!, ids.disabled!];
     expect(alertedRunIds(slack).sort()).toEqual(expected.sort());
     expect(slack.received.every((m) => m.problems.length === 0)).toBe(true);
 
@@ -204,6 +213,20 @@ describe.each(DAGSTER_VERSIONS)('runner serve watching Dagster %s', (version) =>
     expect(skipped.every((r) => /^Dagster retried it as run [0-9a-f-]{36} \((STARTING|STARTED|SUCCESS|FAILURE)\)$/.test(r.detail))).toBe(true);
   });
 
+  it('alerts on a run whose retry Dagster took back (the retry could not be launched)', () => {
+    expect(mainRuns.find((r) => r.runId === ids.takenBack)!.tags['dagster/will_retry']).toBe('false');
+    const alert = alertOf(ids.takenBack!);
+    expect(alert).toContain('*Code location:* `doomed_location`');
+    expect(alert).toContain(':x: *`freeze_code_server`* failed');
+    expect(alert).toContain('export: the code server went away mid-run');
+    // The daemon takes the retry back within a second or two: the watcher saw the promise only if a poll fell in
+    // between (it waits 5 s after a failure), and then says why it alerts after all.
+    const sawPromise = firstServeLines.some((l) => l.includes(`no alert yet for run ${ids.takenBack}`));
+    const note = 'Dagster took its retry back (dagster/will_retry=false): launching the retry failed, so this failure is final.';
+    if (sawPromise) expect(alert).toContain(note);
+    else expect(alert).not.toContain(note);
+  });
+
   it('alerts on a failed run of an instance with retries disabled, even when it is tagged dagster/max_retries', () => {
     const disabled = alertOf(ids.disabled!);
     expect(disabled).toContain(`${noRetries.url}/runs/${ids.disabled}`);
@@ -243,15 +266,18 @@ describe.each(DAGSTER_VERSIONS)('runner serve watching Dagster %s', (version) =>
     const whileDown = await noRetries.launch('ops_location', 'fails_in_one_op');
     await dagsterSettled(noRetries, 2, 60_000);
     serve = await startServe(root, ['--env', 'production'], env);
-    await alertsSettled(7, 'the alert of the failure from while serve was down');
+    await alertsSettled(8, 'the alert of the failure from while serve was down');
     // A few more polls of both watchers: nothing else.
     const polls = () => query<{ at: string }>(env.RUNNER_HOME!, 'SELECT MIN(last_success_at) AS at FROM watcher_state')[0]!.at;
-    const before = polls();
-    await waitUntil('more polls after the restart', async () => (polls() > before ? true : undefined), [], 20_000);
-    await new Promise((r) => setTimeout(r, 7000)); // past the 5 s settle time: anything due would be sent by now
+    // Every run is older than the 5 s settle time by now, and each poll lists the last 2 minutes again: three
+    // more polls of both watchers would have claimed anything twice.
+    for (let i = 0; i < 3; i++) {
+      const before = polls();
+      await waitUntil('another poll after the restart', async () => (polls() > before ? true : undefined), [], 20_000);
+    }
     const alerted = alertedRunIds(slack);
-    expect(alerted).toHaveLength(7);
-    expect(new Set(alerted).size).toBe(7);
+    expect(alerted).toHaveLength(8);
+    expect(new Set(alerted).size).toBe(8);
     expect(alerted.at(-1)).toBe(whileDown);
     await stopServe();
   }, 150_000);

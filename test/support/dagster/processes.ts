@@ -1,7 +1,9 @@
 /**
  * Child processes of the real-Dagster tests: each in its own process group (so a code
  * server's run workers go with it), its output kept for the error of a start that fails,
- * and ended as a group (SIGTERM, then SIGKILL).
+ * and ended as a group (SIGTERM, then SIGKILL). Should the test process die without
+ * stopping them (a killed vitest worker), a watchdog per group kills the group within a
+ * second, so no Dagster outlives its test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
@@ -24,6 +26,10 @@ export function startProc(name: string, cmd: string, args: string[], opts: { env
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
+  if (child.pid !== undefined) {
+    const watchdog = spawn('sh', ['-c', 'while kill -0 "$0" 2>/dev/null && kill -0 -"$1" 2>/dev/null; do sleep 1; done; kill -KILL -"$1" 2>/dev/null', String(process.pid), String(child.pid)], { detached: true, stdio: 'ignore' });
+    watchdog.unref();
+  }
   const exited = new Promise<number | null>((resolve) => {
     child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null)));
     child.on('error', (err) => {

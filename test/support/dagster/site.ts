@@ -17,7 +17,7 @@ import { DagsterApi } from './api.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /** The code locations of test/fixtures/dagster. */
-export const LOCATIONS = { ops_location: 'ops_location.py', assets_location: 'assets_location.py' } as const;
+export const LOCATIONS = { ops_location: 'ops_location.py', assets_location: 'assets_location.py', doomed_location: 'doomed_location.py' } as const;
 export type LocationName = keyof typeof LOCATIONS;
 
 /** The marker scripts/peers/dagster.mjs writes after a complete install. */
