@@ -15,6 +15,7 @@ import type { Definitions, WatcherDef } from '../definitions/model.js';
 import type { ResolvedEnvironment } from '../definitions/environment.js';
 import { secretsIn, substitute } from '../definitions/interpolate.js';
 import { Masker } from '../secrets/masker.js';
+import { knownSecretValues } from '../secrets/known.js';
 import { SecretResolver } from '../secrets/resolver.js';
 import type { VaultSession } from '../secrets/vault.js';
 import { Notifier } from '../notify/notifier.js';
@@ -155,7 +156,8 @@ export async function pollOnce(deps: PollDeps): Promise<PollOutcome> {
   const clock = deps.now ?? (() => new Date());
   const processEnv = deps.processEnv ?? process.env;
   const { db, def, owner } = deps;
-  const masker = new Masker();
+  // Every secret the runner knows, as in a run: a Dagster error text may quote any of them.
+  const masker = new Masker(knownSecretValues({ defs: deps.defs, env: deps.env, processEnv }));
   const resolver = new SecretResolver({ secrets: deps.defs.secrets, env: deps.env, processEnv, masker, vault: deps.vault });
   try {
     const target = await resolveTarget(def, deps.env, resolver, processEnv);
@@ -212,8 +214,9 @@ export async function pollOnce(deps: PollDeps): Promise<PollOutcome> {
       if (row.message) {
         message = JSON.parse(row.message) as SlackMessage;
       } else {
-        const detail = await client.runDetail(row.run_id);
-        const run = detail.run ?? byId.get(row.run_id) ?? summaryOf(row);
+        // Dagster's texts are masked before the alert cuts and escapes them, and the alert once more.
+        const detail = masker.maskDeep(await client.runDetail(row.run_id));
+        const run = masker.maskDeep(detail.run ?? byId.get(row.run_id) ?? summaryOf(row));
         message = masker.maskDeep(buildDagsterAlert(run, detail, { env: deps.env.name, dagsterUrl: target.url, note: row.detail ?? undefined }));
         saveMessage(db, def.name, row.run_id, owner, JSON.stringify(message));
       }

@@ -171,6 +171,19 @@ describe('pollOnce', () => {
     expect(payload).toContain('Run timed out due to taking longer than 300 seconds to start.');
   });
 
+  it('masks every secret the runner knows in what Dagster reports, even one the watcher does not use', async () => {
+    const s = await setup();
+    // A declared secret (dagster_token from DAGSTER_TOKEN) that this watcher does not send; Dagster's error quotes it.
+    const secret = 'dgp_quoted-by-a-failing-op-0123456789';
+    const long = `${'x'.repeat(3000)} connect failed with password=${secret} & more`;
+    s.dagster.add(failedRun({ steps: [], events: [{ type: 'RunFailureEvent', message: long }] }));
+    await s.poll(undefined, { processEnv: { ...s.deps.processEnv, DAGSTER_TOKEN: secret } });
+    expect(s.slack.accepted).toHaveLength(1);
+    const dump = JSON.stringify([s.slack.accepted, s.rows(), s.printed]);
+    expect(dump).not.toContain(secret);
+    expect(dump).not.toContain(secret.slice(0, 12));
+  });
+
   it('shows only the dbt errors of a dbt step failure', async () => {
     const s = await setup();
     const message = [
