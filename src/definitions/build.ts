@@ -118,6 +118,7 @@ export function buildDefinitions(dir: string, projectDir: string, files: LoadedF
         retry: a.retry ? retryPolicy(a.retry) : undefined,
         timeoutMs: a.timeout ? parseDuration(a.timeout) : undefined,
         pool: a.pool,
+        ...(a.kubernetes ? { kubernetes: a.kubernetes } : {}),
         pos,
         configPath: ['assets', index, 'config'],
       });
@@ -196,7 +197,7 @@ export function buildDefinitions(dir: string, projectDir: string, files: LoadedF
       const e = raw as Omit<EnvironmentDef, 'name' | 'pos' | 'vars'> & { vars?: Record<string, string | number | boolean> };
       const vars: Record<string, string> = {};
       for (const [k, v] of Object.entries(e.vars ?? {})) vars[k] = String(v);
-      environments.set(name, { name, description: e.description, vars, vault: e.vault, openmetadata: e.openmetadata, pos });
+      environments.set(name, { name, description: e.description, vars, vault: e.vault, openmetadata: e.openmetadata, ...(e.kubernetes ? { kubernetes: e.kubernetes } : {}), pos });
       origins.environments.set(name, { file: f.file });
     }
   }

@@ -3,7 +3,7 @@
  * else `environments.default`. Resolution substitutes `${env:..}` in its variables and
  * settings; secrets are never resolved here.
  */
-import type { Definitions, EnvironmentDef, OpenMetadataSettingsDef, VaultSettingsDef } from './model.js';
+import type { Definitions, EnvironmentDef, KubernetesSettingsDef, OpenMetadataSettingsDef, VaultSettingsDef } from './model.js';
 import { type Diagnostic, type Result, fail, ok } from '../diagnostics/diagnostic.js';
 import { substituteDeep } from './interpolate.js';
 import { didYouMean } from '../util/suggest.js';
@@ -16,6 +16,8 @@ export interface ResolvedEnvironment {
   /** Why `vault` could not be resolved (an unset `${env:VAULT_ADDR}`): reported when Vault is needed. */
   vaultError?: string;
   openmetadata: OpenMetadataSettingsDef;
+  /** Set when the environment's steps run as Kubernetes Jobs. */
+  kubernetes?: KubernetesSettingsDef;
 }
 
 /** Where the environment name came from, for messages. */
@@ -64,5 +66,9 @@ export function resolveEnvironmentDef(def: EnvironmentDef, processEnv: Record<st
   if (om.errors.length > 0) {
     return fail(...om.errors.map((e) => ({ pos: def.pos, message: `environment \`${def.name}\`: ${e.path.join('.')}: ${e.message}` })));
   }
-  return ok({ name: def.name, vars: vars.value, vault: vaultError ? undefined : vault?.value, vaultError, openmetadata: om.value });
+  const k8s = def.kubernetes ? substituteDeep(def.kubernetes, { ...scope, vars: vars.value }, ['kubernetes']) : undefined;
+  if (k8s && k8s.errors.length > 0) {
+    return fail(...k8s.errors.map((e) => ({ pos: def.pos, message: `environment \`${def.name}\`: ${e.path.join('.')}: ${e.message}` })));
+  }
+  return ok({ name: def.name, vars: vars.value, vault: vaultError ? undefined : vault?.value, vaultError, openmetadata: om.value, ...(k8s ? { kubernetes: k8s.value } : {}) });
 }

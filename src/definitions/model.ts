@@ -6,7 +6,7 @@
  */
 import type { Position } from '../diagnostics/diagnostic.js';
 import type { AssetGraph } from '../graph/asset-graph.js';
-import type { OpenMetadataSettings, VaultAuth, VaultSettings } from './generated/pipeline-file.js';
+import type { Asset, KubernetesSettings, OpenMetadataSettings, VaultAuth, VaultSettings } from './generated/pipeline-file.js';
 
 export type ScheduleStatus = 'running' | 'stopped';
 
@@ -33,6 +33,8 @@ export interface AssetDef {
   retry?: RetryPolicy;
   timeoutMs?: number;
   pool?: string;
+  /** Kubernetes settings of its steps (used in an environment with `kubernetes:`). */
+  kubernetes?: AssetKubernetesDef;
   pos: Position;
   /** The position of `config` in its file (handler config errors point inside it). */
   configPath: Array<string | number>;
@@ -69,6 +71,12 @@ export type VaultSettingsDef = VaultSettings;
 /** Where an environment's OpenMetadata CLI and server are, as the schema defines them. */
 export type OpenMetadataSettingsDef = OpenMetadataSettings;
 
+/** An environment's Kubernetes launcher settings, as the schema defines them. */
+export type KubernetesSettingsDef = KubernetesSettings;
+
+/** An asset's own Kubernetes settings, as the schema defines them. */
+export type AssetKubernetesDef = NonNullable<Asset['kubernetes']>;
+
 export interface EnvironmentDef {
   name: string;
   description?: string;
@@ -76,6 +84,7 @@ export interface EnvironmentDef {
   vars: Record<string, string>;
   vault?: VaultSettingsDef;
   openmetadata?: OpenMetadataSettingsDef;
+  kubernetes?: KubernetesSettingsDef;
   pos: Position;
 }
 

@@ -21,6 +21,8 @@ import type { EventSink } from './events.js';
 import { execute, type RunOutcome } from './executor.js';
 import { buildPlan, validatePlan, type Plan } from './plan.js';
 import { FanOut } from './sinks.js';
+import { launcherFor } from '../launchers/index.js';
+import type { Launcher } from '../launchers/spec.js';
 
 /** What to run: a job, or a selection expression. */
 export type RunTarget = { job: string } | { select: string };
@@ -84,6 +86,8 @@ export interface LaunchOptions {
   delivery?: DeliveryOptions;
   /** Called with the run id once the run is recorded, before any step starts. */
   onCreated?: (runId: string) => void;
+  /** Where the steps run (default: the environment's launcher, see src/launchers/). */
+  launcher?: Launcher;
 }
 
 export interface Launched {
@@ -124,6 +128,7 @@ export async function launchRun(o: LaunchOptions): Promise<Launched> {
     mask: hooks.mask,
     resolveSecrets: hooks.resolveSecrets,
     processEnv: o.processEnv,
+    launcher: o.launcher ?? launcherFor(env, { processEnv: o.processEnv }),
   });
   await sink.close();
   store.flush();

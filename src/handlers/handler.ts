@@ -5,6 +5,7 @@
  */
 import type { AssetDef } from '../definitions/model.js';
 import type { ResolvedEnvironment } from '../definitions/environment.js';
+import type { CommandSpec, Launcher } from '../launchers/spec.js';
 
 /** What a step will run, shown by `runner render` and `materialize --dry-run`. Secrets appear as `***`. */
 export interface Rendered {
@@ -60,6 +61,12 @@ export interface RunContext<C> {
    * the executor, known to `mask`); absent when the handler declares none.
    */
   secrets?: Record<string, string>;
+  /**
+   * The environment's launcher when its steps do not run as local processes (Kubernetes):
+   * the handler then builds its {@link Handler.spec} and asks the launcher to run it.
+   * Absent (the default), the handler runs its local process as always.
+   */
+  launcher?: Launcher;
   /** Records a child process group so a later runner can reap it if this one dies. */
   trackProcess: (pid: number) => void;
   untrackProcess: (pid: number) => void;
@@ -94,6 +101,13 @@ export interface Handler<C = Record<string, unknown>> {
   /** The JSON Schema of `config` (also referenced by schemas/pipeline.schema.json). */
   schema: object;
   render(ctx: RenderContext<C>): Rendered;
+  /**
+   * What a step runs, as data, for a launcher that runs it elsewhere (a Kubernetes Job),
+   * and for `runner render --env` of such an environment. `secrets` are the values of the
+   * handler's {@link secretRefs} (`***` when rendering). Throws with a plain message when
+   * the step cannot be described.
+   */
+  spec?(ctx: RenderContext<C> & { secrets: Record<string, string> }): CommandSpec;
   run(ctx: RunContext<C>): Promise<StepResult>;
   /**
    * Values outside `config` whose `${secret:..}` references a step needs, e.g. the

@@ -16,6 +16,7 @@ import { WORKDIR_PREFIX, WORKFLOW_FILE } from './workdir.js';
 import { runWorkflow } from './run.js';
 import { preflightChecks } from './preflight.js';
 import { readPathsOf } from './paths.js';
+import { runWorkflowRemote, workflowSpec } from './remote.js';
 
 import { cleanupStaleConfigs } from './workdir.js';
 export { cleanupStaleConfigs };
@@ -43,7 +44,8 @@ export const openmetadataHandler: Handler<OpenMetadataConfig> = {
   description: 'Runs an OpenMetadata ingestion workflow with the `metadata` CLI (ingest, profile, usage, ...).',
   schema,
   render: renderStep,
-  run: runWorkflow,
+  run: (ctx) => (ctx.launcher ? runWorkflowRemote(ctx) : runWorkflow(ctx)),
+  spec: (ctx) => workflowSpec(ctx),
   preflight: preflightChecks,
   recover: () => void cleanupStaleConfigs(),
   secretRefs(_asset: AssetDef, env: ResolvedEnvironment): unknown[] {

@@ -10,6 +10,7 @@ import type { ResolvedEnvironment } from '../../definitions/environment.js';
 import type { OpenMetadataConfig } from './types.js';
 import { resolveSettings, type OmSettings } from './settings.js';
 import { imageVersion, versionArgv } from './invocation.js';
+import { kubernetesCliRow } from './remote.js';
 import { dbtArtifacts } from './paths.js';
 import { substitute } from '../../definitions/interpolate.js';
 
@@ -35,7 +36,8 @@ export async function preflightChecks(ctx: PreflightContext<OpenMetadataConfig>)
   if (!settings.ok) return [{ name: 'openmetadata settings', ok: false, detail: settings.message, keys }];
   const s = settings.value;
 
-  const [cli, server] = await Promise.all([checkCli(s, ctx.signal), serverVersion(s.url, ctx.signal)]);
+  const cliCheck = ctx.env.kubernetes ? Promise.resolve(kubernetesCliRow(ctx.env)) : checkCli(s, ctx.signal);
+  const [cli, server] = await Promise.all([cliCheck, serverVersion(s.url, ctx.signal)]);
   rows.push({ ...cli.row, keys });
   rows.push({ name: `openmetadata server ${s.url}`, ok: server.version !== undefined, detail: server.version ? `answers, version ${server.version}` : server.error, keys });
   if (cli.version && server.version) rows.push({ ...versionRow(cli.version, server.version, s, ctx.env), keys });
