@@ -7,6 +7,9 @@
  */
 import { BatchV1Api, CoreV1Api, KubeConfig, Log, Watch, ApiException } from '@kubernetes/client-node';
 import type { KubernetesSettingsDef } from '../../definitions/model.js';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 /** The API clients of one environment. */
 export interface KubeClients {
@@ -23,9 +26,16 @@ export interface KubeClients {
 export function connect(settings: KubernetesSettingsDef, processEnv: Record<string, string | undefined> = process.env): KubeClients {
   const config = new KubeConfig();
   const inCluster = !settings.context && !processEnv.KUBECONFIG && processEnv.KUBERNETES_SERVICE_HOST !== undefined;
+  const home = path.join(os.homedir(), '.kube', 'config');
   try {
     if (inCluster) config.loadFromCluster();
-    else config.loadFromDefault();
+    else if (processEnv.KUBECONFIG) {
+      // KUBECONFIG may list several files; the first one that exists is used.
+      const file = processEnv.KUBECONFIG.split(path.delimiter).find((f) => f !== '' && existsSync(f));
+      if (!file) throw new Error(`no file of KUBECONFIG exists (${processEnv.KUBECONFIG})`);
+      config.loadFromFile(file);
+    } else if (existsSync(home)) config.loadFromFile(home);
+    else throw new Error('not in a cluster, KUBECONFIG is not set and ~/.kube/config does not exist');
   } catch (err) {
     throw new Error(`cannot load the Kubernetes configuration${processEnv.KUBECONFIG ? ` from KUBECONFIG` : ''}: ${err instanceof Error ? err.message : String(err)}`);
   }
