@@ -66,18 +66,21 @@ export class KubernetesLauncher implements Launcher {
       job = await call('read Job', () => k.batch.readNamespacedJob({ name: objs.name, namespace: ns }), { signal });
       if (job.metadata?.labels?.[LABELS.runId] !== ctx.runId) throw new Error(`Job ${ns}/${objs.name} exists and belongs to another run`);
     }
-    const uid = job.metadata?.uid;
-    objs.secret.metadata!.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'Job', name: objs.name, uid: uid!, blockOwnerDeletion: true }];
+    // From here on the Job exists: whatever fails deletes it again, so nothing is left suspended.
     try {
-      await call('create Secret', () => k.core.createNamespacedSecret({ namespace: ns, body: objs.secret }), { signal });
-    } catch (err) {
-      if (!(err instanceof KubeError && err.status === 409)) {
-        await deleteJob(k, objs.name).catch(() => undefined);
-        throw err;
+      const uid = job.metadata?.uid;
+      objs.secret.metadata!.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'Job', name: objs.name, uid: uid!, blockOwnerDeletion: true }];
+      try {
+        await call('create Secret', () => k.core.createNamespacedSecret({ namespace: ns, body: objs.secret }), { signal });
+      } catch (err) {
+        if (!(err instanceof KubeError && err.status === 409)) throw err;
       }
-    }
-    if (job.spec?.suspend) {
-      job = await call('resume Job', () => k.batch.patchNamespacedJob({ name: objs.name, namespace: ns, body: { spec: { suspend: false } } }, mergePatch()), { signal });
+      if (job.spec?.suspend) {
+        job = await call('resume Job', () => k.batch.patchNamespacedJob({ name: objs.name, namespace: ns, body: { spec: { suspend: false } } }, mergePatch()), { signal });
+      }
+    } catch (err) {
+      await deleteJob(k, objs.name).catch(() => undefined);
+      throw err;
     }
     ctx.log(`[runner] Job ${ns}/${objs.name} started (image ${objs.job.spec!.template.spec!.containers[0]!.image})`, 'stderr');
     return job;
@@ -108,6 +111,8 @@ export class JobFollower {
   private pendingTimer?: NodeJS.Timeout;
   private lastPod?: V1Pod;
   private disruptions = 0;
+  /** The final log read of a replaced pod; the next pod's lines follow it. */
+  private previous: Promise<void> = Promise.resolve();
   private finished = false;
   /** The runner is ending the step (deleting the Job): pod events no longer decide it. */
   private stopping = false;
@@ -190,7 +195,7 @@ export class JobFollower {
       case 'running':
         this.pendingSince = undefined;
         clearTimeout(this.pendingTimer);
-        this.follower(name).start();
+        void this.previous.then(() => this.follower(name).start());
         return;
       case 'stuck':
         void this.stop(st.error);
@@ -198,18 +203,19 @@ export class JobFollower {
       default:
         if (this.ended.has(name)) return;
         this.ended.add(name);
+        if (st.kind === 'disrupted') this.disruptions++;
         void this.podEnded(name, st);
     }
   }
 
   private async podEnded(name: string, st: ReturnType<typeof podState>): Promise<void> {
-    await this.follower(name).finish();
+    const done = this.previous.then(() => this.follower(name).finish());
+    this.previous = done;
+    await done;
     if (this.stopping) return;
     if (st.kind === 'succeeded') this.finish({ ok: true, exitCode: 0 });
     else if (st.kind === 'failed') this.finish({ ok: false, exitCode: st.exitCode, error: st.error });
     else if (st.kind === 'disrupted') {
-      this.disruptions++;
-      this.pendingSince = undefined;
       this.ctx.log(`[runner] pod ${name} was disrupted (${st.reason}); the Job starts a new pod`, 'stderr');
     }
   }

@@ -209,6 +209,7 @@ export class Cluster {
         name,
         namespace: ns,
         uid: randomUUID(),
+        annotations: { ...(tpl.metadata?.annotations ?? {}) },
         labels: { ...(tpl.metadata?.labels ?? {}), 'batch.kubernetes.io/job-name': j.metadata!.name!, 'job-name': j.metadata!.name!, 'batch.kubernetes.io/controller-uid': j.metadata!.uid! },
         ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: j.metadata!.name!, uid: j.metadata!.uid!, controller: true, blockOwnerDeletion: true }],
       },
