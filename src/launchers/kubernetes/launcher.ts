@@ -98,6 +98,8 @@ export interface KubernetesLauncherOptions {
   pollMs?: number;
   /** How long deletion waits for the pods to go (default 2m). */
   goneTimeoutMs?: number;
+  /** Re-attaching: how many of the Job's lines the previous runner recorded already (they are not passed on again). */
+  skipLines?: number;
 }
 
 /** Follows one Job's pods until the step ends (also used to re-attach after a restart). */
@@ -113,6 +115,7 @@ export class JobFollower {
   private disruptions = 0;
   /** The final log read of a replaced pod; the next pod's lines follow it. */
   private previous: Promise<void> = Promise.resolve();
+  private skip: number;
   private finished = false;
   /** The runner is ending the step (deleting the Job): pod events no longer decide it. */
   private stopping = false;
@@ -125,6 +128,7 @@ export class JobFollower {
     private readonly o: KubernetesLauncherOptions & { pendingTimeoutMs: number },
   ) {
     this.name = job.metadata!.name!;
+    this.skip = o.skipLines ?? 0;
     const labels = { [LABELS.runId]: ctx.runId, [LABELS.asset]: assetLabel(ctx.asset.key), [LABELS.attempt]: String(ctx.attempt) };
     this.watch = new PodWatch(k, selector(labels), (type, pod) => this.onPod(type, pod));
   }
@@ -168,6 +172,7 @@ export class JobFollower {
     let f = this.logs.get(pod);
     if (!f) {
       f = new PodLogFollower(this.k, pod, (line) => {
+        if (this.skip > 0) return void this.skip--;
         this.ctx.log(line, 'stdout');
         this.ctx.onLine?.(line);
       }, this.o.reconnectMs);
@@ -258,6 +263,12 @@ export class JobFollower {
       cleanup = `; deleting Job ${this.k.namespace}/${this.name} failed: ${err instanceof Error ? err.message : String(err)}`;
     }
     this.finish({ ok: false, exitCode: null, error: error + cleanup });
+  }
+
+  /** Stops following without touching the Job (serve shuts down: the next serve re-attaches). */
+  detach(): void {
+    if (this.finished || this.stopping) return;
+    this.finish({ ok: false, exitCode: null, error: 'detached: the runner stopped following the Job' });
   }
 
   private watchSelector(): string {

@@ -117,6 +117,17 @@ export class Cluster {
     this.timers.clear();
   }
 
+  /** Lets a `forever` pod print `lines` and end with `exitCode` (a long step finishing). */
+  release(podKey: string, lines: string[], exitCode = 0): void {
+    const p = this.pods.get(podKey);
+    if (!p) throw new Error(`no pod ${podKey}`);
+    for (const l of lines) this.writeLines(podKey, [l]);
+    const ns = p.metadata!.namespace!;
+    const job = [...this.jobs.values()].find((j) => j.metadata!.uid === p.metadata!.ownerReferences?.[0]?.uid);
+    const started = (p.status?.containerStatuses?.[0]?.state?.running?.startedAt as unknown as string) ?? new Date().toISOString();
+    this.end(ns, job ?? ({ metadata: { name: '' } } as V1Job), podKey, { exitCode }, started, 0);
+  }
+
   createJob(ns: string, job: V1Job): V1Job {
     const j = clone(job);
     j.metadata = { ...j.metadata, namespace: ns, uid: randomUUID(), creationTimestamp: new Date() as never, generation: 1 };
