@@ -106,8 +106,12 @@ describe('the Job of a step attempt', () => {
     expect(() => buildStepObjects({ argv: ['x'], env: {}, secretEnv: {}, files: [] }, { runId: RUN, asset: asset('a/b'), attempt: 1 }, { settings: {}, envName: 'k8s' })).toThrow('set environments.k8s.kubernetes.image');
   });
 
-  it('keeps finished Jobs for ttl_after_finished', () => {
+  it('keeps finished Jobs for ttl_after_finished, and sets fsGroup when asked', () => {
     const o = buildStepObjects(spec, { runId: RUN, asset: asset('a'), attempt: 1 }, { settings: { ...K8S_SETTINGS, ttl_after_finished: '2h' }, envName: 'k8s' });
     expect(o.job.spec!.ttlSecondsAfterFinished).toBe(7200);
+    expect(o.job.spec!.template.spec!.securityContext).toBeUndefined();
+    const g = buildStepObjects(spec, { runId: RUN, asset: asset('a'), attempt: 1 }, { settings: { ...K8S_SETTINGS, fs_group: 50000 }, envName: 'k8s' });
+    expect(g.job.spec!.template.spec!.securityContext).toEqual({ fsGroup: 50000 });
+    expect(roundTrip(g.job, 'V1Job')).toEqual(JSON.parse(JSON.stringify(g.job)));
   });
 });

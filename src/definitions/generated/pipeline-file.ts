@@ -441,6 +441,10 @@ export interface KubernetesSettings {
    * The service account the step pods run as (default: the namespace's `default`).
    */
   service_account?: string;
+  /**
+   * The group the step pods' volumes belong to (`securityContext.fsGroup`): the kubelet gives it read access to the mounted step files (mode 0400), so an image whose user is not root can read them.
+   */
+  fs_group?: number;
   resources?: KubernetesResources;
   /**
    * Resources per pool (`runner.pools`): applied to the steps of assets in that pool, over the environment's.

@@ -62,6 +62,7 @@ export function buildStepObjects(spec: CommandSpec, step: LaunchStep, o: Manifes
   const pod: V1PodSpec = {
     restartPolicy: 'Never',
     ...(settings.service_account ? { serviceAccountName: settings.service_account } : { automountServiceAccountToken: false }),
+    ...(settings.fs_group !== undefined ? { securityContext: { fsGroup: settings.fs_group } } : {}),
     ...(settings.node_selector ? { nodeSelector: { ...settings.node_selector } } : {}),
     ...(settings.tolerations?.length
       ? {
