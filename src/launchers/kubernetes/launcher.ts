@@ -219,9 +219,24 @@ export class JobFollower {
     await done;
     if (this.stopping) return;
     if (st.kind === 'succeeded') this.finish({ ok: true, exitCode: 0 });
-    else if (st.kind === 'failed') this.finish({ ok: false, exitCode: st.exitCode, error: st.error });
+    else if (st.kind === 'failed') {
+      // A pod the Job controller killed at the deadline ends as a plain exit: the Job says why.
+      const why = await this.jobDeadline();
+      this.finish({ ok: false, exitCode: st.exitCode, error: why ?? st.error });
+    }
     else if (st.kind === 'disrupted') {
       this.ctx.log(`[runner] pod ${name} was disrupted (${st.reason}); the Job starts a new pod`, 'stderr');
+    }
+  }
+
+  /** The Job's DeadlineExceeded message, if that is how it failed. */
+  private async jobDeadline(): Promise<string | undefined> {
+    try {
+      const job = await call('read Job', () => this.k.batch.readNamespacedJob({ name: this.name, namespace: this.k.namespace }), { tries: 2 });
+      const why = jobFailure(job);
+      return why?.startsWith('DeadlineExceeded') ? why : undefined;
+    } catch {
+      return undefined;
     }
   }
 

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { V1Job } from '@kubernetes/client-node';
-import type { Definitions } from '../../definitions/model.js';
+import type { AssetDef, Definitions } from '../../definitions/model.js';
 import type { ResolvedEnvironment } from '../../definitions/environment.js';
 import type { RunEvent } from '../../execution/events.js';
 import type { Store } from '../../storage/store.js';
@@ -103,7 +103,7 @@ async function follow(k: KubeClients, job: V1Job, o: ReattachOptions, runId: str
 }
 
 /** Masks what the step's secrets would show: the values the asset's config and its handler name. */
-async function stepMasker(o: ReattachOptions, asset: Definitions['assets'] extends Map<string, infer A> ? A : never): Promise<(s: string) => string> {
+async function stepMasker(o: ReattachOptions, asset: AssetDef): Promise<(s: string) => string> {
   const masker = new Masker();
   const names = secretsIn(asset.config);
   const handler = getHandler(asset.handler);

@@ -198,8 +198,14 @@ export class Cluster {
       this.later(deadline * 1000, () => {
         const cur = this.jobs.get(this.key(ns, j.metadata!.name!));
         if (!cur || cur.metadata!.uid !== uid || cur.status?.conditions?.some((c) => c.status === 'True')) return;
-        for (const [k, p] of [...this.pods]) if (p.metadata?.ownerReferences?.some((r) => r.uid === uid)) this.deletePod(k);
+        // As the Job controller does: the Job fails, its active pods are terminated (SIGTERM: 143), then removed.
         this.finishJob(cur, 'Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline');
+        for (const [k, p] of [...this.pods]) {
+          if (!p.metadata?.ownerReferences?.some((r) => r.uid === uid) || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
+          this.update(k, (pod) => (pod.status = { ...pod.status, phase: 'Failed', containerStatuses: [{ name: 'step', image: '', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 143, reason: 'Error' } } }] as never }));
+          (p as any).stopped = true;
+          this.later(this.o.deleteGraceMs ?? 30, () => this.deletePod(k));
+        }
       });
     }
     this.createPod(ns, j, 0);
