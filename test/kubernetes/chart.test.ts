@@ -12,6 +12,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { PEER_PINS, peersCacheDir } from '../support/peers.js';
 import { ROOT, roundTrip } from './helpers.js';
+import { NEEDED } from '../../src/launchers/kubernetes/checks.js';
 
 const version = (PEER_PINS as unknown as { helm?: string }).helm ?? '';
 const HELM = path.join(peersCacheDir(), `helm-${version}`, 'bin', 'helm');
@@ -85,6 +86,11 @@ describe.skipIf(!existsSync(HELM))(`deploy/helm/runner with helm ${version}`, ()
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'delete'] },
     ]);
+    // Everything `runner check --online` asks for is granted.
+    for (const n of NEEDED) {
+      const res = n.subresource ? `${n.resource}/${n.subresource}` : n.resource;
+      expect(role.rules.some((r: any) => r.apiGroups.includes(n.group) && r.resources.includes(res) && r.verbs.includes(n.verb)), `${n.verb} ${res}`).toBe(true);
+    }
     expect(byKind('RoleBinding')[0].subjects).toEqual([{ kind: 'ServiceAccount', name: 'runner', namespace: 'data' }]);
     expect(byKind('ClusterRoleBinding')[0].roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' });
   });

@@ -10,6 +10,7 @@
  *   GET    /api/v1/namespaces/{ns}/pods?labelSelector=    PodList with metadata.resourceVersion
  *   GET    /api/v1/namespaces/{ns}/pods?watch=true&resourceVersion=  newline-delimited watch events;
  *          a resourceVersion older than the compacted history gets an ERROR event with a 410 Status
+ *   POST   /apis/authorization.k8s.io/v1/selfsubjectaccessreviews   status.allowed (see `deny`)
  *   GET    /api/v1/namespaces/{ns}/pods/{name}/log?follow=&timestamps=&sinceTime=   400 while the
  *          container waits to start, 404 for a pod that is gone
  * Errors are `Status` objects. It misbehaves on purpose when asked: follow streams and
@@ -41,6 +42,8 @@ export interface FakeKubernetesOptions extends Omit<ClusterOptions, 'onLog'> {
   dropFollowAfterLines?: number;
   /** Close every watch this long after it opened (ms). */
   dropWatchAfterMs?: number;
+  /** Permissions SelfSubjectAccessReview denies, as `verb resource[/subresource]` (default: all allowed). */
+  deny?: string[];
   /** The bearer token the kubeconfig carries (default `fake-token`). */
   token?: string;
 }
@@ -137,6 +140,12 @@ export async function startFakeKubernetes(o: FakeKubernetesOptions): Promise<Fak
         return send(201, cluster.createSecret(ns, s));
       }
       if (method === 'GET' && name) return cluster.secrets.has(`${ns}/${name}`) ? send(200, cluster.secrets.get(`${ns}/${name}`)) : send(404, status(404, 'NotFound', `secrets "${name}" not found`));
+    }
+    if (p === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews' && method === 'POST') {
+      const review = JSON.parse(body);
+      const a = review.spec?.resourceAttributes ?? {};
+      const what = `${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''}`;
+      return send(201, { ...review, status: { allowed: !(o.deny ?? []).includes(what) } });
     }
     if ((m = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(p)) && method === 'GET') {
       const ns = m[1]!;
