@@ -66,7 +66,7 @@ describe('KubernetesLauncher', () => {
     expect(JSON.parse(create!.body).spec.suspend).toBe(true);
     expect(secret).toMatchObject({ method: 'POST', path: '/api/v1/namespaces/data/secrets' });
     const job = api!.cluster.jobs.get(`data/${JSON.parse(create!.body).metadata.name}`)!;
-    expect(JSON.parse(secret!.body).metadata.ownerReferences).toEqual([{ apiVersion: 'batch/v1', kind: 'Job', name: job.metadata!.name, uid: job.metadata!.uid, blockOwnerDeletion: true }]);
+    expect(JSON.parse(secret!.body).metadata.ownerReferences).toEqual([{ apiVersion: 'batch/v1', kind: 'Job', name: job.metadata!.name, uid: job.metadata!.uid }]);
     expect(patch).toMatchObject({ method: 'PATCH', contentType: 'application/merge-patch+json' });
     // The kubelet resolved the secret from the Secret: the value reached the container by reference.
     expect(api!.cluster.started[0]!.env).toEqual({ MODE: 'test', TOKEN: SECRET });

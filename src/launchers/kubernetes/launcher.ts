@@ -69,7 +69,8 @@ export class KubernetesLauncher implements Launcher {
     // From here on the Job exists: whatever fails deletes it again, so nothing is left suspended.
     try {
       const uid = job.metadata?.uid;
-      objs.secret.metadata!.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'Job', name: objs.name, uid: uid!, blockOwnerDeletion: true }];
+      // No blockOwnerDeletion: it would need `update jobs/finalizers` where OwnerReferencesPermissionEnforcement is on, and Background deletion does not use it.
+      objs.secret.metadata!.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'Job', name: objs.name, uid: uid! }];
       try {
         await call('create Secret', () => k.core.createNamespacedSecret({ namespace: ns, body: objs.secret }), { signal });
       } catch (err) {

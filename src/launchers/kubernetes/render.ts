@@ -24,7 +24,7 @@ export function renderJobManifests(handler: Handler<any>, asset: AssetDef, confi
   // Every secret value is `***` already (the config is masked); the Secret's env entries are secrets by definition.
   for (const k of Object.keys(spec.secretEnv)) spec.secretEnv[k] = '***';
   const objs = buildStepObjects(spec, { runId: RENDER_RUN_ID, asset, attempt: 1 }, { settings: env.kubernetes, envName: env.name, ...(env.kubernetes.namespace ? { namespace: env.kubernetes.namespace } : {}) });
-  objs.secret.metadata!.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'Job', name: objs.name, uid: '<the Job uid>', blockOwnerDeletion: true }];
+  objs.secret.metadata!.ownerReferences = [{ apiVersion: 'batch/v1', kind: 'Job', name: objs.name, uid: '<the Job uid>' }];
   const doc = (o: unknown) => new YAML.Document(o).toString({ lineWidth: 0 }).replace(/\n$/, '');
   return [`# Secret (created after the Job, owned by it; values shown masked)`, doc(objs.secret), '---', `# Job (run id ${RENDER_RUN_ID} stands for the run's id)`, doc(objs.job)].join('\n');
 }
