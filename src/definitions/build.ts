@@ -121,6 +121,7 @@ export function buildDefinitions(dir: string, projectDir: string, files: LoadedF
         timeoutMs: a.timeout ? parseDuration(a.timeout) : undefined,
         pool: a.pool,
         ...(a.inherit_env ? { inheritEnv: a.inherit_env } : {}),
+        ...(a.kubernetes ? { kubernetes: a.kubernetes } : {}),
         pos,
         configPath: ['assets', index, 'config'],
       });
@@ -200,7 +201,7 @@ export function buildDefinitions(dir: string, projectDir: string, files: LoadedF
       const vars: Record<string, string> = {};
       for (const [k, v] of Object.entries(e.vars ?? {})) vars[k] = String(v);
       const inherit = (raw as { inherit_env?: string[] }).inherit_env;
-      environments.set(name, { name, description: e.description, vars, vault: e.vault, openmetadata: e.openmetadata, ...(inherit ? { inheritEnv: inherit } : {}), pos });
+      environments.set(name, { name, description: e.description, vars, vault: e.vault, openmetadata: e.openmetadata, ...(inherit ? { inheritEnv: inherit } : {}), ...(e.kubernetes ? { kubernetes: e.kubernetes } : {}), pos });
       origins.environments.set(name, { file: f.file });
     }
   }

@@ -18,6 +18,7 @@ import { preflightChecks } from './preflight.js';
 import { readPathsOf } from './paths.js';
 import { plannedCli } from './cli-tool.js';
 import { runShared } from './shared-run.js';
+import { runWorkflowRemote, workflowSpec } from './remote.js';
 
 import { cleanupStaleConfigs } from './workdir.js';
 export { cleanupStaleConfigs };
@@ -57,8 +58,9 @@ export const openmetadataHandler: Handler<OpenMetadataConfig> = {
   description: 'Runs an OpenMetadata ingestion workflow with the `metadata` CLI (ingest, profile, usage, ...).',
   schema,
   render: renderStep,
-  // Assets of one run with the very same workflow share one CLI run (shared-run.ts).
-  run: (ctx) => runShared(ctx, runWorkflow),
+  // Assets of one run with the very same workflow share one CLI run (shared-run.ts); a launcher runs it elsewhere.
+  run: (ctx) => (ctx.launcher ? runWorkflowRemote(ctx) : runShared(ctx, runWorkflow)),
+  spec: (ctx) => workflowSpec(ctx),
   preflight: preflightChecks,
   recover: () => void cleanupStaleConfigs(),
   inheritEnv: CLI_ENV,

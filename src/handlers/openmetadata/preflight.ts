@@ -9,6 +9,7 @@ import type { CheckResult, PreflightContext } from '../handler.js';
 import type { OpenMetadataConfig } from './types.js';
 import { resolveSettings, type OmSettings } from './settings.js';
 import { imageVersion, versionArgv } from './invocation.js';
+import { kubernetesCliRow } from './remote.js';
 import { dbtArtifacts } from './paths.js';
 import { substitute } from '../../definitions/interpolate.js';
 import { majorMinor, parseVersion, PREFLIGHT_TIMEOUT_MS, reason, serverVersion, withTimeout } from './server.js';
@@ -33,8 +34,9 @@ export async function preflightChecks(ctx: PreflightContext<OpenMetadataConfig>)
   if (!settings.ok) return [{ name: 'openmetadata settings', ok: false, detail: settings.message, keys }];
   const s = settings.value;
 
-  const [cli, server] =
-    s.runner.kind === 'install'
+  const [cli, server] = ctx.env.kubernetes
+    ? await Promise.all([Promise.resolve(kubernetesCliRow(ctx.env)), serverVersion(s.url, ctx.signal)])
+    : s.runner.kind === 'install'
       ? await installedCli(s, s.runner, ctx)
       : await Promise.all([checkCli(s, ctx.signal), serverVersion(s.url, ctx.signal)]);
   rows.push({ ...cli.row, keys });
