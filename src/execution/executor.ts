@@ -117,8 +117,7 @@ class Execution {
   private canceled = false;
   private cancelMessage = 'run canceled';
   private poolTimer?: NodeJS.Timeout;
-  /** The runner's environment as entries, read once per run. */
-  private envEntries?: Array<[string, string | undefined]>;
+  private envEntries?: Array<[string, string | undefined]>; // process.env, read once per run
   private startedAt = Date.now();
   private resolve!: (o: RunOutcome) => void;
 
