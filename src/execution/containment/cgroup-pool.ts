@@ -44,10 +44,24 @@ export function giveBackCgroup(runId: string, dir: string): boolean {
   return true;
 }
 
-/** Removes every cgroup of a run that ended (those still busy stay in the ledger for the reaper). */
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Removes every cgroup of a run that ended. One whose last process is still dying is
+ * tried for up to a second; one still busy then stays in the ledger (and the reaper's
+ * sweep removes it once it is empty).
+ */
 export function closeRunCgroups(runId: string, recorder?: ProcessRecorder): void {
   idle.delete(runId);
-  const set = made.get(runId);
+  let left = [...(made.get(runId) ?? [])];
   made.delete(runId);
-  for (const dir of set ?? []) if (removeCgroup(dir)) recorder?.forgetCgroup?.(runId, '', dir);
+  for (let i = 0; left.length > 0; i++) {
+    left = left.filter((dir) => {
+      if (!removeCgroup(dir)) return true;
+      recorder?.forgetCgroup?.(runId, '', dir);
+      return false;
+    });
+    if (left.length === 0 || i >= 50) break;
+    Atomics.wait(pause, 0, 0, 20);
+  }
 }
