@@ -18,6 +18,7 @@ import { secretsIn, substituteDeep } from '../definitions/interpolate.js';
 import { formatDuration } from '../util/duration.js';
 import { hasAttemptLeft, retryDelayMs } from './retry.js';
 import { StepContainment } from './containment/step.js';
+import { closeRunCgroups } from './containment/cgroup-pool.js';
 import { deniedFor, stepEnvironment, type EnvPolicy } from './step-env.js';
 import { isoNow } from './clock.js';
 import { setLongTimeout, type LongTimer } from '../util/timers.js';
@@ -119,6 +120,7 @@ class Execution {
   private canceled = false;
   private cancelMessage = 'run canceled';
   private poolTimer?: NodeJS.Timeout;
+  private envEntries?: Array<[string, string | undefined]>; // process.env, read once per run
   private startedAt = Date.now();
   private resolve!: (o: RunOutcome) => void;
 
@@ -261,8 +263,9 @@ class Execution {
     const attempt = s.attempts;
     const mask = this.mask;
     const { asset } = s.step;
+    this.envEntries ??= Object.entries(this.o.processEnv ?? process.env);
     const stepEnv = stepEnvironment({
-      processEnv: this.o.processEnv ?? process.env,
+      processEnv: this.envEntries,
       inherit: [...(asset.inheritEnv ?? []), ...(this.o.env.inheritEnv ?? []), ...(handler.inheritEnv ?? [])],
       denied: deniedFor(this.o.envPolicy, named),
     });
@@ -395,6 +398,7 @@ class Execution {
     if (this.canceled) status = 'canceled';
     else if (this.steps.some((s) => s.status !== 'success')) status = 'failure';
     const failed = this.steps.filter((s) => s.status === 'failure').length;
+    closeRunCgroups(this.o.runId, this.o.processes);
     const endedAt = Date.now();
     this.emit({ type: 'run_finished', status, ...(failed > 0 ? { message: `${failed} step${failed === 1 ? '' : 's'} failed` } : {}), data: { duration_ms: endedAt - this.startedAt } });
     const steps = this.steps.map(({ key, status, attempts, startedAt, endedAt, error, exitCode, metadata }) => ({ key, status, attempts, startedAt, endedAt, error, exitCode, metadata }));

@@ -29,7 +29,7 @@ export function allowed(name: string, list: readonly string[]): boolean {
 export function stepEnvironment(o: StepEnvOptions): Record<string, string> {
   const out: Record<string, string> = {};
   const allow = [...BASE_ENV, ...o.inherit];
-  for (const [name, value] of Object.entries(o.processEnv)) {
+  for (const [name, value] of Array.isArray(o.processEnv) ? o.processEnv : Object.entries(o.processEnv)) {
     if (value === undefined || !allowed(name, allow)) continue;
     if (name.startsWith('VAULT_') || name === MARK_VAR || o.denied.has(name) || RUNNER_CREDENTIALS.includes(name)) continue;
     out[name] = value;
@@ -39,8 +39,8 @@ export function stepEnvironment(o: StepEnvOptions): Record<string, string> {
 
 /** What a step's environment is made of. */
 export interface StepEnvOptions {
-  /** The runner's environment. */
-  processEnv: Record<string, string | undefined>;
+  /** The runner's environment, or its entries (read once per run: `process.env` is slow to walk). */
+  processEnv: Record<string, string | undefined> | ReadonlyArray<readonly [string, string | undefined]>;
   /** The asset's, the environment's and the handler's `inherit_env` entries. */
   inherit: readonly string[];
   /** Variables no list can let through: the runner's credentials, unnamed secrets' variables. */

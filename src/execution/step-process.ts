@@ -61,6 +61,7 @@ export async function runStepProcess(file: string, args: string[], o: StepProces
   const grace = o.killGraceMs ?? killGraceMs();
   contain.prepare();
   let argv: [string, string[]] = [file, args];
+  const wrapped = contain.cgroup !== undefined;
   if (contain.cgroup) {
     // Into the cgroup before the program runs, so that nothing it forks is outside.
     const found = findProgram(file, o.env.PATH ?? '', o.cwd ?? process.cwd());
@@ -83,7 +84,7 @@ export async function runStepProcess(file: string, args: string[], o: StepProces
     windowsHide: true,
   });
   const pid = child.pid;
-  if (pid !== undefined) contain.adopt(pid);
+  if (pid !== undefined) contain.adopt(pid, wrapped); // the wrapper joined the cgroup itself
 
   const splitters: LineSplitter[] = [];
   for (const stream of ['stdout', 'stderr'] as const) {

@@ -246,35 +246,28 @@ export class Store implements EventSink {
    * killed a moment after a spawn must not leave an unrecorded child.
    */
   recordProcess(runId: string, key: string, pid: number): void {
-    try {
-      this.ledger.record(runId, key, pid, processStartTime(pid));
-    } catch (err) {
-      this.report(err);
-    }
+    this.toLedger(() => this.ledger.record(runId, key, pid, processStartTime(pid)));
   }
 
   /** Forgets a child process that ended. */
   forgetProcess(runId: string, key: string, pid: number): void {
-    try {
-      this.ledger.forget(runId, key, pid);
-    } catch (err) {
-      this.report(err);
-    }
+    this.toLedger(() => this.ledger.forget(runId, key, pid));
   }
 
   /** Records a step's cgroup before it is made (the ledger, at once), so a later runner can empty and remove it. */
   recordCgroup(runId: string, _key: string, dir: string): void {
-    try {
-      this.ledger.recordCgroup(runId, dir);
-    } catch (err) {
-      this.report(err);
-    }
+    this.toLedger(() => this.ledger.recordCgroup(runId, dir));
   }
 
   /** Forgets a step's cgroup once it is removed. */
   forgetCgroup(runId: string, _key: string, dir: string): void {
+    this.toLedger(() => this.ledger.forgetCgroup(runId, dir));
+  }
+
+  /** A ledger write that must not break the run: a failure is reported once. */
+  private toLedger(write: () => void): void {
     try {
-      this.ledger.forgetCgroup(runId, dir);
+      write();
     } catch (err) {
       this.report(err);
     }

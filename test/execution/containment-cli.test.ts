@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { cliEntry, runCli, startCli } from './cli-entry.js';
 import { tempDir, waitFor } from './helpers.js';
 import { pidAlive } from '../../src/execution/process-tree.js';
@@ -38,6 +38,18 @@ beforeAll(async () => {
   await cliEntry();
 }, 60_000);
 
+/** Runners a test started, ended and reaped after it even when an assertion failed. */
+const started: Array<{ run: Awaited<ReturnType<typeof startCli>>; dir: string; home: string }> = [];
+afterEach(async () => {
+  for (const s of started.splice(0)) {
+    if (s.run.child.exitCode === null && s.run.child.signalCode === null) {
+      s.run.child.kill('SIGKILL');
+      await s.run.exit;
+      await runCli(['runs', '-p', s.dir], { env: { RUNNER_HOME: s.home } });
+    }
+  }
+}, 60_000);
+
 for (const cgroups of [true, false]) {
   const env = (home: string) => ({ RUNNER_HOME: home, RUNNER_KILL_GRACE: '500ms', ...(cgroups ? {} : { RUNNER_CGROUPS: 'off' }) });
   describe.skipIf(cgroups && !CAN_CGROUP)(`the built CLI (${cgroups ? 'mark and cgroup' : 'mark alone'})`, () => {
@@ -45,9 +57,12 @@ for (const cgroups of [true, false]) {
       const p = project();
       const prior = new Set(runnerCgroups());
       const run = await startCli(['materialize', '-p', p.dir, '--select', '*', '--output', 'plain'], { env: env(p.home) });
+      started.push({ run, dir: p.dir, home: p.home });
       await waitFor(p.written, 20_000, 'the escapees');
       const pids = p.pids();
-      const mine = runnerCgroups().filter((c) => !prior.has(c));
+      await waitFor(() => /run (\S+) started/.test(run.stdout()), 10_000, 'the run id');
+      const runId = /run (\S+) started/.exec(run.stdout())![1]!;
+      const mine = runnerCgroups().filter((c) => !prior.has(c) && c.startsWith(`runner-${runId}-`));
       expect(mine.length).toBe(cgroups ? 1 : 0);
       run.child.kill('SIGINT');
       const { code } = await run.exit;
@@ -60,6 +75,7 @@ for (const cgroups of [true, false]) {
       it(`a SIGKILLed runner's escaped processes are ended by the next runner (ledger ${ledger})`, async () => {
         const p = project();
         const run = await startCli(['materialize', '-p', p.dir, '--select', '*', '--output', 'plain'], { env: env(p.home) });
+        started.push({ run, dir: p.dir, home: p.home });
         await waitFor(p.written, 20_000, 'the escapees');
         const pids = p.pids();
         if (cgroups) expect(fs.readFileSync(`/proc/${pids[2]}/cgroup`, 'utf8')).toMatch(/0::.*\/runner-[0-9a-f-]+-\d+-\d+\n/);

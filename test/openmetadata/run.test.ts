@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { RunContext, StepResult } from '../../src/handlers/handler.js';
 import { StepContainment } from '../../src/execution/containment/step.js';
+import { closeRunCgroups } from '../../src/execution/containment/cgroup-pool.js';
 import type { OpenMetadataConfig } from '../../src/handlers/openmetadata/types.js';
 import { openmetadataHandler } from '../../src/handlers/openmetadata/index.js';
 import { pidAlive } from '../../src/execution/process-tree.js';
@@ -61,6 +62,7 @@ async function run(config: Record<string, unknown>, o: { secrets?: Record<string
     secrets: o.secrets ?? { openmetadata_jwt: JWT },
   };
   const result = await openmetadataHandler.run(ctx);
+  closeRunCgroups(ctx.runId); // what the executor does when a run ends
   const records = existsSync(record) ? readFileSync(record, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
   return { result, lines, tracked, untracked, records };
 }

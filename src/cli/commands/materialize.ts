@@ -20,8 +20,10 @@ export function register(program: Command): void {
     `
 Exit codes: 0 every step succeeded, 1 a step failed (or was skipped), 2 bad input
 (nothing ran, nothing was recorded), 130 / 143 canceled by Ctrl-C / SIGTERM.
-Ctrl-C cancels the run (running steps' process trees get SIGTERM, then SIGKILL after
-RUNNER_KILL_GRACE, default 5s); a second Ctrl-C kills them at once.
+Ctrl-C cancels the run (every process of the running steps, also those that left their
+process group, gets SIGTERM, then SIGKILL after RUNNER_KILL_GRACE, default 5s); a second
+Ctrl-C kills them at once. Steps get a minimal environment (PATH, HOME, locale, TZ,
+proxies) plus their inherit_env; RUNNER_CGROUPS=off runs them without a cgroup each.
 
 Examples:
   runner materialize -p examples/quickstart --select '*'

@@ -104,6 +104,42 @@ export interface MarkQuery {
   since?: number;
   /** Also every process of this group (the step's main process's). */
   pgrp?: number;
+  /**
+   * The pid of a process started before every process looked for (the step's main
+   * process, itself included): pids are handed out in cyclic order, so only pids after it
+   * up to the last one handed out (`/proc/sys/kernel/ns_last_pid`) need a look. This keeps
+   * a scan at a handful of reads on a machine with many processes.
+   */
+  after?: number;
+}
+
+/** The last pid handed out in this pid namespace, or undefined when it cannot be read. */
+function lastPid(): number | undefined {
+  try {
+    const n = Number(fs.readFileSync('/proc/sys/kernel/ns_last_pid', 'latin1'));
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pids handed out from `after` to `last`, when few: tried one by one instead of listing /proc. */
+const DIRECT_SPAN = 256;
+
+/** The pids to look at: those that may have been handed out since `after`, else all. */
+function candidates(after: number | undefined, last: number | undefined): number[] {
+  if (after === undefined || last === undefined) return listPids();
+  if (last >= after && last - after <= DIRECT_SPAN) {
+    const out: number[] = [];
+    for (let p = after; p <= last; p++) if (p !== process.pid) out.push(p);
+    return out;
+  }
+  return listPids().filter((pid) => newer(pid, after, last));
+}
+
+/** Whether `pid` may have been handed out after `after` (cyclically, up to `last`). */
+function newer(pid: number, after: number, last: number): boolean {
+  return last >= after ? pid >= after && pid <= last : pid >= after || pid <= last;
 }
 
 /** The live (non-zombie) processes that carry the mark or belong to the group. */
@@ -111,7 +147,8 @@ export function findMarked(q: MarkQuery): number[] {
   if (!CAN_SCAN) return [];
   const entry = Buffer.from(`${MARK_VAR}=${q.mark}`);
   const out: number[] = [];
-  for (const pid of listPids()) {
+  const last = q.after !== undefined ? lastPid() : undefined;
+  for (const pid of candidates(q.after, last)) {
     const st = readProcStat(pid);
     if (!st || st.state === 'Z' || st.state === 'X') continue;
     if (q.pgrp !== undefined && st.pgrp === q.pgrp) out.push(pid);

@@ -20,10 +20,17 @@ export function runProcesses(runId: string, cgroups: readonly string[], since?: 
   return [...found];
 }
 
-/** Kills what is left in a dead run's cgroups and removes them (those that are empty). */
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Kills what is left in a dead run's cgroups and removes them; a process that was just
+ * killed keeps its cgroup busy a moment, so removal is tried for up to a second.
+ */
 export function clearCgroups(cgroups: readonly string[]): void {
-  for (const dir of cgroups) {
-    killCgroup(dir);
-    removeCgroup(dir);
+  for (const dir of cgroups) killCgroup(dir);
+  let left = cgroups.filter((dir) => !removeCgroup(dir));
+  for (let i = 0; i < 50 && left.length > 0; i++) {
+    Atomics.wait(pause, 0, 0, 20);
+    left = left.filter((dir) => !removeCgroup(dir));
   }
 }

@@ -5,17 +5,14 @@
  * left the group (`setsid`, `setpgid`, a double fork) is still marked and still in the
  * cgroup. See docs/architecture.md, "Process containment", for what cannot be caught.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { ProcessRecorder } from '../pools.js';
 import { registerContainment, signalGroup, unregisterContainment } from '../process-tree.js';
 import { CAN_SCAN, MARK_VAR, findMarked, readProcStat, stepMark } from './marks.js';
-import { cgroupBase, cgroupPids, createCgroup, joinCgroup, killCgroup, removeCgroup } from './cgroup.js';
+import { cgroupPids, joinCgroup, killCgroup } from './cgroup.js';
+import { giveBackCgroup, takeCgroup } from './cgroup-pool.js';
 
 /** After SIGKILL, how long to wait for the processes to be gone (they cannot refuse; a process in the kernel may take a moment). */
 const KILL_WAIT_MS = 500;
-
-let serial = 0;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -41,20 +38,19 @@ export class StepContainment {
   prepare(): void {
     if (this.prepared) return;
     this.prepared = true;
-    const root = this.o.cgroups === false ? null : cgroupBase();
-    if (!root) return;
-    const dir = path.join(root, `runner-${this.o.runId}-${process.pid}-${++serial}`);
-    this.o.recorder?.recordCgroup?.(this.o.runId, this.o.key, dir);
-    this.cgroup = createCgroup(dir);
-    if (!this.cgroup) this.o.recorder?.forgetCgroup?.(this.o.runId, this.o.key, dir);
+    if (this.o.cgroups !== false) this.cgroup = takeCgroup(this.o.runId, this.o.key, this.o.recorder);
   }
 
-  /** Takes a started process in: into the cgroup, the runner's registry and the run's ledger. */
-  adopt(pid: number): void {
-    if (this.cgroup) joinCgroup(this.cgroup, pid);
+  /**
+   * Takes a started process in: into the cgroup (unless it joined it itself before it ran,
+   * `joined`), the runner's registry and the run's ledger.
+   */
+  adopt(pid: number, joined = false): void {
+    if (this.cgroup && !joined) joinCgroup(this.cgroup, pid);
     if (this.leader === undefined) {
       this.leader = pid;
-      this.since = readProcStat(pid)?.start;
+      // Marked processes start after the main one (or at least after this runner).
+      this.since = readProcStat(pid)?.start ?? readProcStat(process.pid)?.start;
       registerContainment(this);
     }
     this.pids.push(pid);
@@ -76,7 +72,7 @@ export class StepContainment {
       }
     }
     if (CAN_SCAN) {
-      for (const pid of findMarked({ mark: this.mark, since: this.since, pgrp: this.leader })) found.add(pid);
+      for (const pid of findMarked({ mark: this.mark, since: this.since, pgrp: this.leader, after: this.leader })) found.add(pid);
     } else if (this.leader !== undefined && signalGroup(this.leader, 0)) {
       found.add(this.leader); // no /proc: the group is what can be seen
     }
@@ -130,9 +126,9 @@ export class StepContainment {
   }
 
   /**
-   * Once nothing of the step is left: forgets it in the ledger and the registry, and
-   * removes its cgroup (a process that just died may keep it busy a moment: retried for
-   * up to a second; one left behind is removed by a later reaper).
+   * Once nothing of the step is left: forgets it in the ledger and the registry, and gives
+   * its cgroup back to the run for its next step (a process that just died may keep it
+   * busy a moment: tried for up to a second; the run removes its cgroups when it ends).
    */
   async release(): Promise<void> {
     unregisterContainment(this);
@@ -140,11 +136,8 @@ export class StepContainment {
     this.pids.length = 0;
     const dir = this.cgroup;
     if (!dir) return;
-    for (let i = 0; i < 50 && !removeCgroup(dir); i++) await sleep(20);
-    if (!fs.existsSync(dir)) {
-      this.o.recorder?.forgetCgroup?.(this.o.runId, this.o.key, dir);
-      this.cgroup = undefined;
-    }
+    this.cgroup = undefined;
+    for (let i = 0; i < 50 && !giveBackCgroup(this.o.runId, dir); i++) await sleep(20);
   }
 }
 
