@@ -134,6 +134,11 @@ describe('deploy/Dockerfile', () => {
       const runRoot = path.join(tmp, 'runtime');
       layout(runtime, runRoot, { build: buildRoot });
       expect(existsSync(path.join(runRoot, 'app/dist/ui/app.js'))).toBe(true);
+      // The ENTRYPOINT's script and the target of the `runner` link on PATH are in the layout.
+      const script = last(runtime, 'ENTRYPOINT')!.args.at(-1)!;
+      expect(existsSync(path.join(runRoot, script))).toBe(true);
+      const link = /ln -s (\S+) \/usr\/local\/bin\/runner/.exec(of(runtime, 'RUN').map((i) => i.raw).join('\n'))!;
+      expect(link[1]).toBe(script);
       const env = Object.assign({}, ...of(runtime, 'ENV').map(envPairs)) as Record<string, string>;
       const home = path.join(tmp, 'home');
       mkdirSync(home);
