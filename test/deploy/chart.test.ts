@@ -249,6 +249,24 @@ describe('values', () => {
     expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'runner', namespace: 'data-platform' }]);
   });
 
+  it('an existing claim, no persistence, an existing service account', async () => {
+    const claim = await renderChart({ ...base, persistence: { existingClaim: 'runner-data' } });
+    expect(claim.exitCode, claim.stderr).toBe(0);
+    expect(claim.objects.some((o) => o.kind === 'PersistentVolumeClaim')).toBe(false);
+    expect(deployment(claim).spec!.template.spec!.volumes!.find((x) => x.name === 'home')!.persistentVolumeClaim).toEqual({ claimName: 'runner-data' });
+    const none = await renderChart({ ...base, persistence: { enabled: false } });
+    expect(none.objects.some((o) => o.kind === 'PersistentVolumeClaim')).toBe(false);
+    expect(deployment(none).spec!.template.spec!.volumes!.find((x) => x.name === 'home')).toEqual({ name: 'home', emptyDir: {} });
+    const sa = await renderChart({ ...base, serviceAccount: { create: false, name: 'platform-runner' } });
+    expect(sa.exitCode, sa.stderr).toBe(0);
+    expect(sa.objects.some((o) => o.kind === 'ServiceAccount')).toBe(false);
+    expect(deployment(sa).spec!.template.spec!.serviceAccountName).toBe('platform-runner');
+    expect((find(sa.objects, 'RoleBinding') as unknown as V1RoleBinding).subjects![0]!.name).toBe('platform-runner');
+    const unnamed = await renderChart({ ...base, serviceAccount: { create: false } });
+    expect(unnamed.exitCode).not.toBe(0);
+    expect(unnamed.stderr).toContain('serviceAccount.name is required when serviceAccount.create is false');
+  });
+
   it('a ServiceMonitor and an Ingress when asked', async () => {
     const v = await renderChart({ ...base, metrics: { serviceMonitor: { enabled: true, labels: { release: 'prometheus' } } }, ingress: { enabled: true, className: 'nginx', host: 'runner.example.edu' } });
     expect(v.exitCode, v.stderr).toBe(0);
