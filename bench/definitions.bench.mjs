@@ -7,9 +7,11 @@
 //     (target ≤ 0.5 s);
 //  c. `+X` selection on that graph, X the asset with the most ancestors: the whole
 //     `runner list --select +X --json` (warm cache), and the evaluation alone, in process
-//     (target ≤ 50 ms).
+//     (target ≤ 50 ms);
+//  d. `runner check`, cold, on ONE file of 60,000 lean assets (about 6 MB:
+//     `generate-project.mjs --lean`; target ≤ 5 s and ≤ 400 MB peak RSS).
 // Needs `npm run build` (bench/run.mjs builds first). Options: --runs N (start-up runs,
-// default 20), --repeat N (check runs, default 5), --assets N, --files N, --only a|b|c;
+// default 20), --repeat N (check runs, default 5), --assets N, --files N, --only a|b|c|d;
 // BENCH_RUNNER=path runs another build of the CLI instead of bin/runner.js.
 // Prints a markdown table (with CPU time as well as wall time: on a shared machine the wall
 // time grows with the load, see the load average it prints); exits 1 when a target is missed.
@@ -225,10 +227,27 @@ async function selection() {
   row(`\`runner list --select '${expr}' --json\`, warm cache (median of ${REPEAT})`, `${fmtMs(median(cli))} (without --select: ${fmtMs(median(all))})`, '', undefined);
 }
 
+async function bigFile() {
+  const p = generateProject(path.join(tmp, 'big-file'), { assets: 60_000, files: 1, lean: true });
+  const what = `one file of ${p.assets.toLocaleString('en')} assets, ${(p.bytes / 1e6).toFixed(1)} MB`;
+  const cold = [];
+  for (let i = 0; i < Math.min(REPEAT, 3); i++) {
+    const r = await run([runner, 'check', '-p', p.pipelines], { env: { RUNNER_HOME: path.join(tmp, `home-big-${i}`) } });
+    mustSucceed(r, 'runner check (one big file)');
+    cold.push(r);
+  }
+  const ms = median(cold.map((r) => r.ms));
+  const rss = Math.max(...cold.map((r) => r.rssKb)) / 1024;
+  const cpu = cold.every((r) => r.cpuMs !== undefined) ? `, CPU (user + sys) ${fmtMs(median(cold.map((r) => r.cpuMs)))}` : '';
+  row(`\`runner check\`, ${what}: cold (median of ${cold.length})`, `${fmtMs(ms)}${cpu}`, '≤ 5 s', ms <= 5000);
+  row('… its peak RSS (largest of the runs)', `${rss.toFixed(0)} MB`, '≤ 400 MB', rss <= 400);
+}
+
 try {
   if (ONLY === 'all' || ONLY === 'a') await startup();
   if (ONLY === 'all' || ONLY === 'b') await check();
   if (ONLY === 'all' || ONLY === 'c') await selection();
+  if (ONLY === 'all' || ONLY === 'd') await bigFile();
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }

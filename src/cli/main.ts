@@ -14,6 +14,8 @@ export function buildProgram(): Command {
   const program = new Command('runner')
     .description('A declarative pipeline-as-config runner: assets, jobs, schedules, secrets and alerts in YAML.')
     .version(VERSION, '-V, --version')
+    // `runner -V` only before a command: `runner tools install --version 1.7.7.4` is the command's own option.
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .showSuggestionAfterError(true)
     .exitOverride()

@@ -1,7 +1,8 @@
 /**
  * `runner check --online`: each secret resolvable (never printing a value), and each
  * handler's preflight (CLI found, server reachable, versions, token accepted, input files)
- * for the assets that use it in the chosen environment.
+ * for the assets that use it in the chosen environment; with `kubernetes:`, the cluster
+ * and the runner's permissions in its namespace.
  */
 import type { ResolvedEnvironment } from '../definitions/environment.js';
 import { substituteDeep } from '../definitions/interpolate.js';
@@ -33,6 +34,10 @@ export async function onlineChecks(defs: Definitions, env: ResolvedEnvironment, 
     } catch (err) {
       rows.push({ name: `${name} preflight`, ok: false, detail: resolver.masker.mask((err as Error).message) });
     }
+  }
+  if (env.kubernetes) {
+    const { kubernetesChecks } = await import('../launchers/kubernetes/checks.js');
+    rows.push(...(await kubernetesChecks(env.kubernetes, processEnv)));
   }
   return rows.map((r) => ({ ...r, detail: r.detail === undefined ? undefined : resolver.masker.mask(r.detail) }));
 }

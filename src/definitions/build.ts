@@ -22,6 +22,7 @@ import type {
 import type { ItemPositions, SourceFile } from './source-file.js';
 import { checkReferences } from './references.js';
 import { checkDurations } from './durations.js';
+import { checkHandlerConfigs } from './handler-checks.js';
 import { checkSchedules, checkJobs } from './schedule-checks.js';
 import { knownHandlers } from './validate.js';
 import type { Asset, PipelineFile } from './generated/pipeline-file.js';
@@ -120,6 +121,7 @@ export function buildDefinitions(dir: string, projectDir: string, files: LoadedF
         timeoutMs: a.timeout ? parseDuration(a.timeout) : undefined,
         pool: a.pool,
         ...(a.inherit_env ? { inheritEnv: a.inherit_env } : {}),
+        ...(a.kubernetes ? { kubernetes: a.kubernetes } : {}),
         pos,
         configPath: ['assets', index, 'config'],
       });
@@ -199,7 +201,7 @@ export function buildDefinitions(dir: string, projectDir: string, files: LoadedF
       const vars: Record<string, string> = {};
       for (const [k, v] of Object.entries(e.vars ?? {})) vars[k] = String(v);
       const inherit = (raw as { inherit_env?: string[] }).inherit_env;
-      environments.set(name, { name, description: e.description, vars, vault: e.vault, openmetadata: e.openmetadata, ...(inherit ? { inheritEnv: inherit } : {}), pos });
+      environments.set(name, { name, description: e.description, vars, vault: e.vault, openmetadata: e.openmetadata, ...(inherit ? { inheritEnv: inherit } : {}), ...(e.kubernetes ? { kubernetes: e.kubernetes } : {}), pos });
       origins.environments.set(name, { file: f.file });
     }
   }
@@ -249,6 +251,7 @@ export function buildDefinitions(dir: string, projectDir: string, files: LoadedF
         pos,
       });
       origins.watchers.set(w.name, { file: f.file, index });
+      if (w.dagster.cloud === true && w.dagster.token === undefined) ds.push({ pos: f.file.pos(['watchers', index, 'dagster', 'cloud']), message: `watcher \`${w.name}\` is on Dagster+ (cloud: true) but has no dagster.token: Dagster+ needs a user or agent token (\`token: "\${secret:NAME}"\`)` });
       w.notify.forEach((n, i) => {
         if (!notifications.has(n)) ds.push({ pos: f.file.pos(['watchers', index, 'notify', i]), message: `watcher \`${w.name}\` names unknown notification \`${n}\`${didYouMean(n, notifications.keys())}` });
       });
@@ -277,6 +280,7 @@ export function buildDefinitions(dir: string, projectDir: string, files: LoadedF
   }
   ds.push(...checkReferences(defs, origins, files));
   ds.push(...checkDurations(files));
+  ds.push(...checkHandlerConfigs(defs, origins));
 
   if (ds.length > 0) return fail(...ds);
   return ok({ defs, origins });

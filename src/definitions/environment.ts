@@ -3,7 +3,7 @@
  * else `environments.default`. Resolution substitutes `${env:..}` in its variables and
  * settings; secrets are never resolved here.
  */
-import type { Definitions, EnvironmentDef, OpenMetadataSettingsDef, VaultSettingsDef } from './model.js';
+import type { Definitions, EnvironmentDef, KubernetesSettingsDef, OpenMetadataSettingsDef, VaultSettingsDef } from './model.js';
 import { type Diagnostic, type Result, fail, ok } from '../diagnostics/diagnostic.js';
 import { substituteDeep } from './interpolate.js';
 import { didYouMean } from '../util/suggest.js';
@@ -18,6 +18,8 @@ export interface ResolvedEnvironment {
   openmetadata: OpenMetadataSettingsDef;
   /** The environment's `inherit_env`: variables every step inherits besides the minimal set. */
   inheritEnv?: string[];
+  /** Set when the environment's steps run as Kubernetes Jobs. */
+  kubernetes?: KubernetesSettingsDef;
 }
 
 /** Where the environment name came from, for messages. */
@@ -66,5 +68,9 @@ export function resolveEnvironmentDef(def: EnvironmentDef, processEnv: Record<st
   if (om.errors.length > 0) {
     return fail(...om.errors.map((e) => ({ pos: def.pos, message: `environment \`${def.name}\`: ${e.path.join('.')}: ${e.message}` })));
   }
-  return ok({ name: def.name, vars: vars.value, vault: vaultError ? undefined : vault?.value, vaultError, openmetadata: om.value, ...(def.inheritEnv ? { inheritEnv: def.inheritEnv } : {}) });
+  const k8s = def.kubernetes ? substituteDeep(def.kubernetes, { ...scope, vars: vars.value }, ['kubernetes']) : undefined;
+  if (k8s && k8s.errors.length > 0) {
+    return fail(...k8s.errors.map((e) => ({ pos: def.pos, message: `environment \`${def.name}\`: ${e.path.join('.')}: ${e.message}` })));
+  }
+  return ok({ name: def.name, vars: vars.value, vault: vaultError ? undefined : vault?.value, vaultError, openmetadata: om.value, ...(def.inheritEnv ? { inheritEnv: def.inheritEnv } : {}), ...(k8s ? { kubernetes: k8s.value } : {}) });
 }

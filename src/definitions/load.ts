@@ -58,7 +58,8 @@ export function loadDefinitionsSync(dirArg: string, opts: LoadOptions = {}): Res
     let hash = '';
     if (!hit && cache) {
       text = readFileText(abs);
-      hash = createHash('sha1').update(text.text).digest('hex');
+      // Invalid bytes decode to U+FFFD: hash that they were there, or they could match a valid file's literal U+FFFD.
+      hash = createHash('sha1').update(text.text).update(text.invalidUtf8 ? '\u0000invalid-utf8' : '').digest('hex');
       hit = cache.get(rel, hash, stamp);
     }
     if (hit) {

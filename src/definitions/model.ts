@@ -6,7 +6,7 @@
  */
 import type { Position } from '../diagnostics/diagnostic.js';
 import type { AssetGraph } from '../graph/asset-graph.js';
-import type { OpenMetadataSettings, VaultAuth, VaultSettings } from './generated/pipeline-file.js';
+import type { Asset, KubernetesSettings, OpenMetadataSettings, VaultAuth, VaultSettings } from './generated/pipeline-file.js';
 
 export type ScheduleStatus = 'running' | 'stopped';
 
@@ -38,6 +38,8 @@ export interface AssetDef {
   pool?: string;
   /** Variables of the runner's environment its steps inherit besides the minimal set (`inherit_env`). */
   inheritEnv?: string[];
+  /** Kubernetes settings of its steps (used in an environment with `kubernetes:`). */
+  kubernetes?: AssetKubernetesDef;
   pos: Position;
   /** The position of `config` in its file (handler config errors point inside it). */
   configPath: Array<string | number>;
@@ -74,6 +76,12 @@ export type VaultSettingsDef = VaultSettings;
 /** Where an environment's OpenMetadata CLI and server are, as the schema defines them. */
 export type OpenMetadataSettingsDef = OpenMetadataSettings;
 
+/** An environment's Kubernetes launcher settings, as the schema defines them. */
+export type KubernetesSettingsDef = KubernetesSettings;
+
+/** An asset's own Kubernetes settings, as the schema defines them. */
+export type AssetKubernetesDef = NonNullable<Asset['kubernetes']>;
+
 export interface EnvironmentDef {
   name: string;
   description?: string;
@@ -83,6 +91,7 @@ export interface EnvironmentDef {
   openmetadata?: OpenMetadataSettingsDef;
   /** Variables of the runner's environment every step inherits besides the minimal set (`inherit_env`). */
   inheritEnv?: string[];
+  kubernetes?: KubernetesSettingsDef;
   pos: Position;
 }
 
@@ -107,7 +116,7 @@ export interface NotificationDef {
 export interface WatcherDef {
   name: string;
   description?: string;
-  dagster: { url: string; token?: string };
+  dagster: { url: string; token?: string; cloud?: boolean };
   intervalMs: number;
   notify: string[];
   defaultStatus: ScheduleStatus;

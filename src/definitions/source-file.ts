@@ -3,10 +3,11 @@
  * mapping from a value path (`['assets', 3, 'deps', 0]`) to `line:col`. Parsing is lazy
  * so that files served from the cache are only parsed when a message needs a position.
  */
-import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, isAlias, type Document, type Node, type Pair } from 'yaml';
+import { parseDocument, isMap, isPair, isScalar, isSeq, isAlias, type Document, type Node, type Pair } from 'yaml';
 import type { Diagnostic, Position } from '../diagnostics/diagnostic.js';
 import { aliasBomb, indentationTab, unresolvedAlias, yamlProblems } from './yaml-errors.js';
 import { textProblem, type FileText } from './file-text.js';
+import { fastParseYaml, type NodeStart } from './fast-yaml.js';
 
 /** A path into a value: object keys and array indexes. */
 export type ValuePath = ReadonlyArray<string | number>;
@@ -19,7 +20,10 @@ export interface ParsedFile {
 
 export class SourceFile {
   private doc?: Document;
-  private lines?: LineCounter;
+  /** Offsets of the first character of each line (for `at`), built on first use. */
+  private lineStarts?: number[];
+  /** Where nodes one and two levels deep start, when the fast path parsed the file. */
+  private fastStarts?: Map<string, NodeStart>;
 
   /** `display` is the path shown in messages (relative to the working directory). */
   private source: string | (() => string);
@@ -53,10 +57,16 @@ export class SourceFile {
   parse(): ParsedFile {
     const bad = textProblem({ text: this.text, invalidUtf8: this.invalidUtf8 });
     if (bad) return { value: undefined, diagnostics: [{ pos: this.at(bad.offset), message: bad.message }] };
+    // Plain files (nearly all) skip the yaml library's document tree; anything else, errors included, takes it.
+    const fast = fastParseYaml(this.text);
+    if (fast) {
+      this.fastStarts = fast.starts;
+      return { value: fast.value ?? {}, diagnostics: [] };
+    }
     const doc = this.document();
     const diagnostics: Diagnostic[] = yamlProblems(doc, this.text, indentationTab(doc, this.text)).map((p) => ({ pos: this.at(p.offset), message: p.message }));
     if (diagnostics.length > 0) return { value: undefined, diagnostics };
-    const bomb = aliasBomb(doc);
+    const bomb = this.text.includes('&') ? aliasBomb(doc) : undefined;
     if (bomb) return { value: undefined, diagnostics: [{ pos: this.at(bomb.offset), message: bomb.message }] };
     for (const w of doc.warnings) diagnostics.push({ pos: this.at(w.pos[0]), message: `YAML: ${cleanYamlMessage(w.message)}` });
     let value: unknown;
@@ -77,14 +87,19 @@ export class SourceFile {
    */
   release(): void {
     this.doc = undefined;
-    this.lines = undefined;
   }
 
   /** The position of a character offset. */
   at(offset: number): Position {
-    this.document();
-    const p = this.lines!.linePos(offset);
-    return { file: this.display, line: p.line, col: p.col };
+    const starts = (this.lineStarts ??= lineStartsOf(this.text));
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { file: this.display, line: lo + 1, col: Math.max(0, offset - starts[lo]!) + 1 };
   }
 
   /**
@@ -93,6 +108,10 @@ export class SourceFile {
    * the nearest ancestor that is written in the file.
    */
   pos(path: ValuePath, key = false): Position {
+    if (!this.doc && this.fastStarts && path.length > 0 && path.length <= 2) {
+      const s = this.fastStarts.get(path.map(String).join('\u0000'));
+      if (s) return this.at(key && s.key !== undefined ? s.key : s.node);
+    }
     const doc = this.document();
     let node: unknown = doc.contents;
     let found: { node: unknown; pair?: Pair } = { node };
@@ -107,12 +126,15 @@ export class SourceFile {
   }
 
   private document(): Document {
-    if (!this.doc) {
-      this.lines = new LineCounter();
-      this.doc = parseDocument(this.text, { lineCounter: this.lines, merge: true, prettyErrors: false, uniqueKeys: true });
-    }
+    this.doc ??= parseDocument(this.text, { merge: true, prettyErrors: false, uniqueKeys: true });
     return this.doc;
   }
+}
+
+function lineStartsOf(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
 }
 
 function resolveAlias(doc: Document, node: unknown): unknown {

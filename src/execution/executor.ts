@@ -8,6 +8,7 @@
  * its timeout, or a run that is canceled, aborts the handler, which terminates its tree.
  */
 import type { Handler, StepResult } from '../handlers/handler.js';
+import type { Launcher } from '../launchers/spec.js';
 import type { ResolvedEnvironment } from '../definitions/environment.js';
 import type { RunStatus, StepStatus } from '../definitions/model.js';
 import type { EventSink, RunEvent } from './events.js';
@@ -53,6 +54,8 @@ export interface ExecutorOptions {
   poolPollMs?: number;
   /** For jitter; default Math.random. */
   random?: () => number;
+  /** Where steps run when not as local processes (the environment's Kubernetes launcher); default: local. */
+  launcher?: Launcher;
   /** Run the handlers' preflight checks first (default true); steps whose checks fail fail without running. */
   preflight?: boolean;
   /** The runner's credentials and the secrets' variables, kept out of steps' environments (see step-env.ts). */
@@ -272,6 +275,7 @@ class Execution {
       attempt,
       signal,
       mask,
+      ...(this.o.launcher ? { launcher: this.o.launcher } : {}),
       // The hot path of a chatty step: one object per line, built in its final shape.
       log: (line: string, stream?: 'stdout' | 'stderr', partial?: boolean) => {
         const e: RunEvent = { ts: isoNow(), type: 'log', run_id: runId, key, attempt, line: mask(line), stream: stream ?? 'stdout' };

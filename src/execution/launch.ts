@@ -22,6 +22,8 @@ import { execute, type RunOutcome } from './executor.js';
 import { buildPlan, validatePlan, type Plan } from './plan.js';
 import { FanOut } from './sinks.js';
 import { envPolicy } from './step-env.js';
+import { launcherFor } from '../launchers/index.js';
+import type { Launcher } from '../launchers/spec.js';
 
 /**
  * What to run: a job, a selection expression, or given asset keys (a retry's steps, with
@@ -91,6 +93,8 @@ export interface LaunchOptions {
   delivery?: DeliveryOptions;
   /** Called with the run id once the run is recorded, before any step starts. */
   onCreated?: (runId: string) => void;
+  /** Where the steps run (default: the environment's launcher, see src/launchers/). */
+  launcher?: Launcher;
 }
 
 export interface Launched {
@@ -133,6 +137,7 @@ export async function launchRun(o: LaunchOptions): Promise<Launched> {
     resolveSecrets: hooks.resolveSecrets,
     processEnv: o.processEnv,
     envPolicy: envPolicy(defs),
+    launcher: o.launcher ?? launcherFor(env, { processEnv: o.processEnv }),
   });
   await sink.close();
   store.flush();

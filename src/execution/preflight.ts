@@ -37,7 +37,7 @@ export async function preflight(o: ExecutorOptions): Promise<Map<string, string>
       });
       let rows: CheckResult[];
       try {
-        rows = await handler.preflight({ assets, env: o.env, projectDir: o.projectDir, secret, signal: o.signal });
+        rows = await handler.preflight({ assets, env: o.env, projectDir: o.projectDir, secret, signal: o.signal, runId: o.runId });
       } catch (err) {
         rows = [{ name: `${name} preflight`, ok: false, detail: err instanceof Error ? err.message : String(err) }];
       }

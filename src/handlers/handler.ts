@@ -6,6 +6,7 @@
 import type { AssetDef } from '../definitions/model.js';
 import type { ResolvedEnvironment } from '../definitions/environment.js';
 import type { StepContainment } from '../execution/containment/step.js';
+import type { CommandSpec, Launcher } from '../launchers/spec.js';
 
 /** What a step will run, shown by `runner render` and `materialize --dry-run`. Secrets appear as `***`. */
 export interface Rendered {
@@ -73,6 +74,12 @@ export interface RunContext<C> {
    * declares (the `command` handler's `env:`).
    */
   stepEnv: Record<string, string>;
+  /**
+   * The environment's launcher when its steps do not run as local processes (Kubernetes):
+   * the handler then builds its {@link Handler.spec} and asks the launcher to run it.
+   * Absent (the default), the handler runs its local process as always.
+   */
+  launcher?: Launcher;
 }
 
 /** What a finished step reports. */
@@ -94,6 +101,8 @@ export interface PreflightContext<C> {
   /** Resolves a secret by name (undefined when it cannot be resolved). */
   secret: (name: string) => Promise<string | undefined>;
   signal?: AbortSignal;
+  /** The run these checks precede (absent in `runner check --online`): a handler may note what its steps need. */
+  runId?: string;
 }
 
 export interface Handler<C = Record<string, unknown>> {
@@ -104,6 +113,13 @@ export interface Handler<C = Record<string, unknown>> {
   /** The JSON Schema of `config` (also referenced by schemas/pipeline.schema.json). */
   schema: object;
   render(ctx: RenderContext<C>): Rendered;
+  /**
+   * What a step runs, as data, for a launcher that runs it elsewhere (a Kubernetes Job),
+   * and for `runner render --env` of such an environment. `secrets` are the values of the
+   * handler's {@link secretRefs} (`***` when rendering). Throws with a plain message when
+   * the step cannot be described.
+   */
+  spec?(ctx: RenderContext<C> & { secrets: Record<string, string> }): CommandSpec;
   run(ctx: RunContext<C>): Promise<StepResult>;
   /**
    * Values outside `config` whose `${secret:..}` references a step needs, e.g. the

@@ -198,6 +198,18 @@ export async function serve(opts: ServeOptions): Promise<number> {
 
   scheduler.start();
   (await import('../watch/service.js')).startWatchers(ctx, { env: opts.env });
+  if (env.value.kubernetes) {
+    // Steps run as Kubernetes Jobs: follow the Jobs of the runs the previous serve left running, reap the rest.
+    const reaped = new Set(store.reaped);
+    const kenv = env.value as typeof env.value & { kubernetes: NonNullable<typeof env.value.kubernetes> };
+    void import('../launchers/kubernetes/reattach.js')
+      .then(async (m) => {
+        const r = await m.reattach({ store, defs, env: kenv, reaped, log });
+        ctx.onShutdown(async () => r.detach());
+        await r.done;
+      })
+      .catch((err: unknown) => log.warn(`re-attaching to Kubernetes Jobs failed: ${err instanceof Error ? err.message : String(err)}`));
+  }
   // On a wildcard bind the listening address is not one a browser can open: name the host.
   const wildcard = server.host === '0.0.0.0' || server.host === '::';
   const uiUrl = `${wildcard ? `http://${os.hostname()}:${server.port}` : url}/`;

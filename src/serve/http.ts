@@ -209,7 +209,8 @@ export const MAX_HEADER_BYTES = 16 * 1024;
  * answered 400, 431 or 408 and their connection closed.
  */
 export function listen(router: Router, host: string, port: number): Promise<RunningServer> {
-  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) => {
+  // Timeouts are checked every second (node's default: 30 s), so a stalled client is cut off soon after its time.
+  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000 }, (req, res) => {
     requestScope.run({ method: req.method ?? '?', path: req.url ?? '?', res }, () => {
       router.handle(req, res).catch(() => res.destroy());
     });

@@ -4,42 +4,15 @@
  * section per failed step, the run's own failure message when no step failed, a button
  * to the run), plus the run's code location, with the button pointing at
  * `<dagster_url>/runs/<run-id>`. dbt errors are cut down to what follows "Errors parsed
- * from dbt logs", as the original sensor did. Also here: whether Dagster will retry a run
- * (then no alert).
+ * from dbt logs", as the original sensor did. Whether Dagster will retry a run (then no
+ * alert) is retry.ts.
  */
 import { type AlertRun, type AlertStep, type SlackMessage, SLACK_LIMITS, buildFailureMessage, capitalise, escapeMrkdwn, shortRunId, truncate } from '../notify/message.js';
-import type { DagsterPythonError, DagsterRunDetail, DagsterRunSummary, DagsterTag } from './dagster-client.js';
-
-/** Dagster's own run tags (stable strings; Dagster's constants are private). */
-export const DAGSTER_TAGS = {
-  willRetry: 'dagster/will_retry',
-  retryNumber: 'dagster/retry_number',
-  maxRetries: 'dagster/max_retries',
-  schedule: 'dagster/schedule_name',
-  sensor: 'dagster/sensor_name',
-} as const;
+import type { DagsterPythonError, DagsterRunDetail, DagsterRunSummary } from './dagster-client.js';
+import { DAGSTER_TAGS, attemptText, tagValue } from './retry.js';
 
 /** The marker dagster-dbt puts before the errors it parsed from dbt's log. */
 export const DBT_MARKER = 'Errors parsed from dbt logs';
-
-function tag(tags: DagsterTag[], key: string): string | undefined {
-  return tags.find((t) => t.key === key)?.value;
-}
-
-/**
- * Why no alert is due because Dagster will retry the run, or undefined when it will not.
- * Dagster's own decision (`dagster/will_retry`, written when the run fails) wins; runs of
- * a Dagster that does not write it are judged by `dagster/retry_number` < `dagster/max_retries`.
- */
-export function retryReason(tags: DagsterTag[]): string | undefined {
-  const will = tag(tags, DAGSTER_TAGS.willRetry);
-  if (will !== undefined) return will.trim().toLowerCase() === 'true' ? `Dagster will retry it (${DAGSTER_TAGS.willRetry}=true)` : undefined;
-  const max = Number(tag(tags, DAGSTER_TAGS.maxRetries));
-  if (!Number.isFinite(max) || max <= 0) return undefined;
-  const n = Number(tag(tags, DAGSTER_TAGS.retryNumber) ?? '0');
-  const retry = Number.isFinite(n) ? n : 0;
-  return retry < max ? `Dagster will retry it (retry ${retry} of ${max})` : undefined;
-}
 
 /**
  * The part of a dagster-dbt error after "Errors parsed from dbt logs" (dbt's own error
@@ -90,9 +63,15 @@ export function toAlertRun(run: DagsterRunSummary, detail: DagsterRunDetail, env
     const e = errorText(detail.runFailure.error, '');
     error = [detail.runFailure.message.trim(), e && e !== detail.runFailure.message.trim() ? e : ''].filter(Boolean).join('\n\n') || null;
   }
+  // No step failed and the failure says nothing of why (the run worker was killed): what Dagster logged last.
+  const engine = detail.lastEngineEvent;
+  if (engine && errors.size === 0 && !detail.runFailure?.error) {
+    const e = errorText(engine.error, '');
+    error = [error, engine.message.trim(), e && e !== engine.message.trim() ? e : ''].filter(Boolean).join('\n\n') || null;
+  }
   if (!detail.found) error = `${error ? error + '\n\n' : ''}Dagster no longer has this run's event log (the run was deleted after it failed).`;
   else if (!error && !steps.some((s) => s.status === 'failure')) error = 'Dagster recorded no step failure and no failure message for this run.';
-  const schedule = tag(run.tags, DAGSTER_TAGS.schedule);
+  const schedule = tagValue(run.tags, DAGSTER_TAGS.schedule);
   return {
     id: run.runId,
     status: 'failure',
@@ -110,6 +89,8 @@ export interface DagsterAlertContext {
   env: string;
   /** The Dagster webserver; the button links to `<dagsterUrl>/runs/<run-id>`. */
   dagsterUrl: string;
+  /** Why this alert comes late (Dagster took a retry back, the retry never started). */
+  note?: string;
 }
 
 /** The Slack message for a failed Dagster run. */
@@ -122,7 +103,14 @@ export function buildDagsterAlert(run: DagsterRunSummary, detail: DagsterRunDeta
     // After the job: the code location, as the instance-wide sensor's readers need to know whose run it was.
     const field = { type: 'mrkdwn' as const, text: `*Code location:* \`${truncate(escapeMrkdwn(location).replace(/`/g, "'"), 1000)}\`` };
     summary.fields.splice(1, 0, field);
+    const attempt = attemptText(run.tags);
+    if (attempt) summary.fields.splice(3, 0, { type: 'mrkdwn' as const, text: `*Attempt:* ${escapeMrkdwn(attempt)}, the last: Dagster will not retry it again` });
     summary.fields.splice(SLACK_LIMITS.fields);
+  }
+  if (ctx.note) {
+    const button = message.blocks.findIndex((b) => b.type === 'actions');
+    const note = { type: 'context' as const, elements: [{ type: 'mrkdwn' as const, text: truncate(escapeMrkdwn(ctx.note), SLACK_LIMITS.sectionText) }] };
+    message.blocks.splice(button < 0 ? message.blocks.length : button, 0, note);
   }
   if (detail.truncated) {
     const button = message.blocks.findIndex((b) => b.type === 'actions');

@@ -8,6 +8,10 @@
  *
  * Every failure becomes a {@link DagsterError} whose message says what went wrong and
  * never holds the token (the caller masks the URL too: it may carry credentials).
+ *
+ * Dagster+ (`cloud`, or a URL on `*.dagster.cloud`) takes its token in the header
+ * `Dagster-Cloud-Api-Token`, on the URL of one deployment (`https://ORG.dagster.cloud/prod`);
+ * any other webserver gets `Authorization: Bearer <token>` (for a proxy in front of it).
  */
 
 /** Why a request to Dagster failed, for metrics and messages. */
@@ -63,6 +67,11 @@ export interface DagsterRunDetail {
   stepFailures: Array<{ stepKey: string | null; message: string; error: DagsterPythonError | null }>;
   /** The `RunFailureEvent`, when there is one. */
   runFailure: { message: string; error: DagsterPythonError | null } | null;
+  /**
+   * The last `EngineEvent` before the run failure: what Dagster saw from outside the run
+   * (`Run execution process ... was terminated by signal 9 (SIGKILL)`), when no step failed.
+   */
+  lastEngineEvent: { message: string; error: DagsterPythonError | null } | null;
   /** True when the event log was longer than the client reads. */
   truncated: boolean;
 }
@@ -71,8 +80,10 @@ export interface DagsterRunDetail {
 export interface DagsterClientOptions {
   /** The webserver's URL (`https://pipelines.example.org`); `/graphql` is appended. */
   url: string;
-  /** Sent as `Authorization: Bearer <token>` (a proxy, Dagster+). */
+  /** Sent as `Dagster-Cloud-Api-Token` to Dagster+, else as `Authorization: Bearer <token>` (a proxy). */
   token?: string;
+  /** Dagster+ (default: whether the URL's host ends in `.dagster.cloud`). */
+  cloud?: boolean;
   /** How long one request may take (default 30s). */
   timeoutMs?: number;
   /** Cancels every request (serve shutting down). */
@@ -122,6 +133,7 @@ const EVENTS_QUERY = `query RunnerWatcherRunEvents($runId: ID!, $afterCursor: St
         __typename
         ... on ExecutionStepFailureEvent { stepKey message error { ${ERROR_FIELDS} } }
         ... on RunFailureEvent { message error { ${ERROR_FIELDS} } }
+        ... on EngineEvent { message error { ${ERROR_FIELDS} } }
       }
     }
     ... on RunNotFoundError { message }
@@ -129,18 +141,49 @@ const EVENTS_QUERY = `query RunnerWatcherRunEvents($runId: ID!, $afterCursor: St
   }
 }`;
 
+const RUNS_BY_ID_QUERY = `query RunnerWatcherRunsById($filter: RunsFilter, $limit: Int) {
+  runsOrError(filter: $filter, limit: $limit) {
+    __typename
+    ... on Runs {
+      results { ${RUN_FIELDS} }
+    }
+    ... on InvalidPipelineRunsFilterError { message }
+    ... on PythonError { message }
+  }
+}`;
+
 /** The queries, for the fake server's tests and the docs. */
-export const DAGSTER_QUERIES = { runs: RUNS_QUERY, steps: STEPS_QUERY, events: EVENTS_QUERY } as const;
+export const DAGSTER_QUERIES = { runs: RUNS_QUERY, runsById: RUNS_BY_ID_QUERY, steps: STEPS_QUERY, events: EVENTS_QUERY } as const;
+
+/** Whether a webserver URL is Dagster+ (`https://ORG.dagster.cloud/DEPLOYMENT`). */
+export function isDagsterCloud(url: string): boolean {
+  try {
+    return /(^|\.)dagster\.cloud$/i.test(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
 
 /** Talks to one Dagster webserver. */
 export class DagsterClient {
   /** The GraphQL endpoint. */
   readonly endpoint: string;
-  private readonly o: Required<Omit<DagsterClientOptions, 'token' | 'signal'>> & Pick<DagsterClientOptions, 'token' | 'signal'>;
+  /** Whether requests go to Dagster+ (its token header). */
+  readonly cloud: boolean;
+  private readonly o: Required<Omit<DagsterClientOptions, 'token' | 'signal' | 'cloud'>> & Pick<DagsterClientOptions, 'token' | 'signal'>;
 
   constructor(opts: DagsterClientOptions) {
     this.o = { timeoutMs: 30_000, pageSize: 100, eventPageSize: 1000, maxEventPages: 50, ...definedOnly(opts) } as DagsterClient['o'];
     this.endpoint = graphqlEndpoint(opts.url);
+    this.cloud = opts.cloud ?? isDagsterCloud(opts.url);
+  }
+
+  /** The runs with these ids that Dagster still has (any status), in no particular order. */
+  async runsByIds(runIds: string[]): Promise<DagsterRunSummary[]> {
+    if (runIds.length === 0) return [];
+    const data = await this.request<{ runsOrError: Record<string, unknown> }>('RunnerWatcherRunsById', RUNS_BY_ID_QUERY, { filter: { runIds }, limit: runIds.length });
+    const r = unionValue(data.runsOrError, 'runsOrError', 'Runs');
+    return asArray(r['results'], 'runsOrError.results').map(parseRunSummary);
   }
 
   /**
@@ -177,7 +220,7 @@ export class DagsterClient {
 
   /** Why one run failed: its steps' statuses and the failure events of its log. */
   async runDetail(runId: string): Promise<DagsterRunDetail> {
-    const detail: DagsterRunDetail = { found: true, steps: [], stepFailures: [], runFailure: null, truncated: false };
+    const detail: DagsterRunDetail = { found: true, steps: [], stepFailures: [], runFailure: null, lastEngineEvent: null, truncated: false };
     const stepsData = await this.request<{ runOrError: Record<string, unknown> }>('RunnerWatcherRunSteps', STEPS_QUERY, { runId });
     if (stepsData.runOrError?.['__typename'] === 'RunNotFoundError') return { ...detail, found: false };
     const run = unionValue(stepsData.runOrError, 'runOrError', 'Run');
@@ -201,9 +244,12 @@ export class DagsterClient {
           detail.stepFailures.push({ stepKey: typeof ev['stepKey'] === 'string' ? ev['stepKey'] : null, message: String(ev['message'] ?? ''), error: parsePythonError(ev['error']) });
         } else if (ev['__typename'] === 'RunFailureEvent') {
           detail.runFailure = { message: String(ev['message'] ?? ''), error: parsePythonError(ev['error']) };
+        } else if (ev['__typename'] === 'EngineEvent' && !detail.runFailure) {
+          detail.lastEngineEvent = { message: String(ev['message'] ?? ''), error: parsePythonError(ev['error']) };
         }
       }
       const next = typeof conn['cursor'] === 'string' ? conn['cursor'] : null;
+      // Dagster's hasMore means "this page is full": the next page may well be empty.
       if (conn['hasMore'] !== true || next === null || next === after) break;
       after = next;
     }
@@ -213,7 +259,10 @@ export class DagsterClient {
   /** One POST; the parsed `data`, or a DagsterError. */
   private async request<T>(operationName: string, query: string, variables: Record<string, unknown>): Promise<T> {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-    if (this.o.token) headers['authorization'] = `Bearer ${this.o.token}`;
+    if (this.o.token) {
+      if (this.cloud) headers['dagster-cloud-api-token'] = this.o.token;
+      else headers['authorization'] = `Bearer ${this.o.token}`;
+    }
     const timeout = AbortSignal.timeout(this.o.timeoutMs);
     const signal = this.o.signal ? AbortSignal.any([timeout, this.o.signal]) : timeout;
     let res: Response;
@@ -227,7 +276,7 @@ export class DagsterClient {
       throw new DagsterError('unreachable', `could not reach Dagster${networkCode(err)}`);
     }
     if (!res.ok) {
-      const hint = res.status === 401 || res.status === 403 ? ' (check the watcher\'s dagster.token)' : '';
+      const hint = res.status === 401 || res.status === 403 ? ` (check the watcher's dagster.token${this.cloud ? ', a Dagster+ user or agent token for this deployment' : ''})` : '';
       throw new DagsterError('http', `Dagster answered HTTP ${res.status}${hint}${snippet(text)}`);
     }
     let body: { data?: T | null; errors?: Array<{ message?: unknown }> };

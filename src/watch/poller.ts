@@ -6,21 +6,25 @@
  * those of a poller that died before sending. Dagster unreachable or erroring makes the
  * poll throw (the caller backs off and retries; nothing claimed is lost, the cursor has
  * not moved past anything unclaimed). A Slack delivery that fails is recorded on its claim
- * and retried by a later poll.
+ * and retried by a later poll. A run Dagster says it will retry waits (`retry_pending`) and
+ * is read again by each poll until its retry starts, Dagster takes the retry back, or
+ * `retryWaitMs` runs out (retry.ts).
  */
 import type { Database } from 'better-sqlite3';
 import type { Definitions, WatcherDef } from '../definitions/model.js';
 import type { ResolvedEnvironment } from '../definitions/environment.js';
 import { secretsIn, substitute } from '../definitions/interpolate.js';
 import { Masker } from '../secrets/masker.js';
+import { knownSecretValues } from '../secrets/known.js';
 import { SecretResolver } from '../secrets/resolver.js';
 import type { VaultSession } from '../secrets/vault.js';
 import { Notifier } from '../notify/notifier.js';
 import type { SlackMessage } from '../notify/message.js';
 import type { DeliveryOptions } from '../notify/slack.js';
 import type { Logger } from '../serve/log.js';
-import { DagsterClient, type DagsterRunSummary } from './dagster-client.js';
-import { buildDagsterAlert, codeLocation, retryReason } from './alert.js';
+import { DagsterClient, type DagsterRunSummary, isDagsterCloud } from './dagster-client.js';
+import { buildDagsterAlert, codeLocation } from './alert.js';
+import { DAGSTER_TAGS, firstVerdict, pendingVerdict, tagValue, takenBackNote } from './retry.js';
 import {
   type AlertRow,
   type ClaimItem,
@@ -35,6 +39,7 @@ import {
   saveMessage,
   takeClaim,
 } from './state.js';
+import { retryPending, settleRetry } from './retry-state.js';
 
 /** A watcher's configuration that cannot be used (its URL or token does not resolve). */
 export class WatchConfigError extends Error {
@@ -55,6 +60,8 @@ export interface PollTuning {
   leaseMs: number;
   /** The first wait before a failed delivery is retried (default 1 min), doubled each time. */
   retryBaseMs: number;
+  /** How long a run Dagster says it will retry may wait for its retry to start before it is alerted anyway (default 15 min). */
+  retryWaitMs: number;
   /** The longest wait between delivery retries (default 30 min). */
   retryMaxMs: number;
   /** A delivery still failing this long after the claim is given up (default 24 h). */
@@ -69,6 +76,7 @@ export const DEFAULT_TUNING: PollTuning = {
   requestTimeoutMs: 30_000,
   leaseMs: 10 * 60_000,
   retryBaseMs: 60_000,
+  retryWaitMs: 15 * 60_000,
   retryMaxMs: 30 * 60_000,
   giveUpAfterMs: 24 * 3_600_000,
 };
@@ -110,6 +118,9 @@ export interface PollOutcome {
   /** Failed runs Dagster listed (look-back included). */
   listed: number;
   claimed: string[];
+  /** Runs newly recorded as waiting for Dagster's retry. */
+  pending: string[];
+  /** Runs whose retry started: no alert for them. */
   skipped: string[];
   /** Delivery outcomes, by run id. */
   delivered: Array<{ runId: string; status: DeliveryRecord['status'] }>;
@@ -117,7 +128,7 @@ export interface PollOutcome {
 }
 
 /** The webserver URL and token of a watcher in an environment (secrets resolved). */
-export async function resolveTarget(def: WatcherDef, env: Pick<ResolvedEnvironment, 'vars'>, resolver: SecretResolver, processEnv: Record<string, string | undefined>): Promise<{ url: string; token?: string }> {
+export async function resolveTarget(def: WatcherDef, env: Pick<ResolvedEnvironment, 'vars'>, resolver: SecretResolver, processEnv: Record<string, string | undefined>): Promise<{ url: string; token?: string; cloud: boolean }> {
   const names = secretsIn(def.dagster);
   if (names.size > 0) {
     const outcomes = await resolver.resolve(names);
@@ -127,12 +138,16 @@ export async function resolveTarget(def: WatcherDef, env: Pick<ResolvedEnvironme
   const scope = { env: processEnv, vars: env.vars, secrets: (n: string) => resolver.value(n) };
   const url = substitute(def.dagster.url, scope);
   if (url.errors.length > 0) throw new WatchConfigError(`watcher ${def.name}: dagster.url: ${url.errors.join('; ')}`);
-  if (!/^https?:\/\/[^/]/.test(url.value.trim())) throw new WatchConfigError(`watcher ${def.name}: dagster.url must be an http(s) URL, not \`${url.value}\``);
-  if (def.dagster.token === undefined) return { url: url.value.trim() };
+  const u = url.value.trim();
+  if (!/^https?:\/\/[^/]/.test(u)) throw new WatchConfigError(`watcher ${def.name}: dagster.url must be an http(s) URL, not \`${url.value}\``);
+  const cloud = def.dagster.cloud ?? isDagsterCloud(u);
+  if (cloud && def.dagster.token === undefined) throw new WatchConfigError(`watcher ${def.name}: Dagster+ needs dagster.token (a user or agent token, sent as Dagster-Cloud-Api-Token)`);
+  if (cloud && !/^https?:\/\/[^/]+\/[^/]/.test(u)) throw new WatchConfigError(`watcher ${def.name}: dagster.url of Dagster+ must name the deployment (https://ORG.dagster.cloud/prod), not \`${u}\``);
+  if (def.dagster.token === undefined) return { url: u, cloud };
   const token = substitute(def.dagster.token, scope);
   if (token.errors.length > 0) throw new WatchConfigError(`watcher ${def.name}: dagster.token: ${token.errors.join('; ')}`);
   resolver.masker.add(token.value);
-  return { url: url.value.trim(), token: token.value };
+  return { url: u, token: token.value, cloud };
 }
 
 /** Polls once; throws DagsterError (Dagster trouble) or WatchConfigError, with secrets masked. */
@@ -141,12 +156,13 @@ export async function pollOnce(deps: PollDeps): Promise<PollOutcome> {
   const clock = deps.now ?? (() => new Date());
   const processEnv = deps.processEnv ?? process.env;
   const { db, def, owner } = deps;
-  const masker = new Masker();
+  // Every secret the runner knows, as in a run: a Dagster error text may quote any of them.
+  const masker = new Masker(knownSecretValues({ defs: deps.defs, env: deps.env, processEnv }));
   const resolver = new SecretResolver({ secrets: deps.defs.secrets, env: deps.env, processEnv, masker, vault: deps.vault });
   try {
     const target = await resolveTarget(def, deps.env, resolver, processEnv);
-    const client = new DagsterClient({ url: target.url, token: target.token, timeoutMs: t.requestTimeoutMs, pageSize: t.pageSize, signal: deps.signal });
-    const outcome: PollOutcome = { url: target.url, listed: 0, claimed: [], skipped: [], delivered: [], uncertain: [] };
+    const client = new DagsterClient({ url: target.url, token: target.token, cloud: target.cloud, timeoutMs: t.requestTimeoutMs, pageSize: t.pageSize, signal: deps.signal });
+    const outcome: PollOutcome = { url: target.url, listed: 0, claimed: [], pending: [], skipped: [], delivered: [], uncertain: [] };
 
     // 1. The runs that failed since the cursor, oldest first, claimed in one transaction.
     const cursor = ensureCursor(db, def, clock());
@@ -162,17 +178,25 @@ export async function pollOnce(deps: PollDeps): Promise<PollOutcome> {
       // Too fresh: Dagster may be about to tag it for a retry. It and everything after wait for the next poll.
       if (at > settled) break;
       if (at <= cursor.since) continue;
-      items.push({ runId: r.runId, job: r.jobName, location: codeLocation(r), updateTime: at, skip: retryReason(r.tags) });
+      const verdict = firstVerdict(r);
+      items.push({ runId: r.runId, job: r.jobName, location: codeLocation(r), updateTime: at, pending: verdict.kind === 'pending' ? verdict.reason : undefined, takenBack: takenBackNote(r.tags) });
       advanceTo = Math.max(advanceTo ?? at, at);
     }
     const claim = claimRuns(db, def.name, items, advanceTo, owner, clock(), t.leaseMs);
     outcome.claimed = claim.claimed;
-    outcome.skipped = claim.skipped;
-    for (const id of claim.skipped) {
+    outcome.pending = claim.pending;
+    for (const id of claim.pending) {
       const r = byId.get(id)!;
-      deps.log?.info(`no alert for run ${id} of job ${r.jobName}: ${retryReason(r.tags)}`, { watcher: def.name, run_id: id, location: codeLocation(r) });
+      deps.log?.info(`no alert yet for run ${id} of job ${r.jobName}: Dagster will retry it (${DAGSTER_TAGS.willRetry}=true); watching for the retry`, { watcher: def.name, run_id: id, location: codeLocation(r) });
+    }
+    for (const id of claim.takenBack) {
+      const r = byId.get(id)!;
+      deps.log?.warn(`alerting on run ${id} of job ${r.jobName} after all: ${takenBackNote(r.tags)}`, { watcher: def.name, run_id: id, location: codeLocation(r) });
     }
     await deps.hooks?.afterClaim?.(claim.claimed);
+
+    // 1b. The runs waiting for Dagster's retry, read again.
+    await settleRetries(db, client, deps, t, clock, outcome);
 
     // 2. Deliver: own claims, due retries, and claims of pollers that are gone.
     const notifier = new Notifier({ notifications: deps.defs.notifications, env: deps.env, resolver, masker, processEnv, out: deps.out, delivery: { ...deps.delivery, signal: deps.signal } });
@@ -190,9 +214,10 @@ export async function pollOnce(deps: PollDeps): Promise<PollOutcome> {
       if (row.message) {
         message = JSON.parse(row.message) as SlackMessage;
       } else {
-        const detail = await client.runDetail(row.run_id);
-        const run = detail.run ?? byId.get(row.run_id) ?? summaryOf(row);
-        message = masker.maskDeep(buildDagsterAlert(run, detail, { env: deps.env.name, dagsterUrl: target.url }));
+        // Dagster's texts are masked before the alert cuts and escapes them, and the alert once more.
+        const detail = masker.maskDeep(await client.runDetail(row.run_id));
+        const run = masker.maskDeep(detail.run ?? byId.get(row.run_id) ?? summaryOf(row));
+        message = masker.maskDeep(buildDagsterAlert(run, detail, { env: deps.env.name, dagsterUrl: target.url, note: row.detail ?? undefined }));
         saveMessage(db, def.name, row.run_id, owner, JSON.stringify(message));
       }
       await deps.hooks?.beforeSending?.(row.run_id);
@@ -203,6 +228,39 @@ export async function pollOnce(deps: PollDeps): Promise<PollOutcome> {
   } catch (err) {
     if (err instanceof Error) err.message = masker.mask(err.message);
     throw err;
+  }
+}
+
+/**
+ * Reads every `retry_pending` run again (and the retry its `dagster/auto_retry_run_id`
+ * names): a started retry settles it as `skipped`; Dagster taking the retry back, the run
+ * vanishing, or the wait running out claims it for an alert.
+ */
+async function settleRetries(db: Database, client: DagsterClient, deps: PollDeps, t: PollTuning, clock: () => Date, outcome: PollOutcome): Promise<void> {
+  const rows = retryPending(db, deps.def.name);
+  if (rows.length === 0) return;
+  const runs = new Map<string, DagsterRunSummary>();
+  for (let i = 0; i < rows.length; i += t.pageSize) for (const r of await client.runsByIds(rows.slice(i, i + t.pageSize).map((x) => x.run_id))) runs.set(r.runId, r);
+  const retryIds = [...runs.values()].map((r) => tagValue(r.tags, DAGSTER_TAGS.autoRetryRunId)).filter((x): x is string => !!x);
+  const retries = new Map<string, DagsterRunSummary>();
+  for (let i = 0; i < retryIds.length; i += t.pageSize) for (const r of await client.runsByIds(retryIds.slice(i, i + t.pageSize))) retries.set(r.runId, r);
+  const now = clock();
+  for (const row of rows) {
+    const run = runs.get(row.run_id) ?? null;
+    const retryId = run ? tagValue(run.tags, DAGSTER_TAGS.autoRetryRunId) : undefined;
+    const verdict = pendingVerdict({ run, retry: retryId ? (retries.get(retryId) ?? null) : undefined, waitedMs: now.getTime() - Date.parse(row.claimed_at), maxWaitMs: t.retryWaitMs });
+    const fields = { watcher: deps.def.name, run_id: row.run_id, job: row.job ?? undefined, location: row.location ?? undefined };
+    if (verdict.kind === 'retried') {
+      if (settleRetry(db, deps.def.name, row.run_id, 'skipped', verdict.reason, deps.owner, now, t.leaseMs)) {
+        outcome.skipped.push(row.run_id);
+        deps.log?.info(`no alert for run ${row.run_id} of job ${row.job ?? '?'}: ${verdict.reason}`, fields);
+      }
+    } else if (verdict.kind === 'alert') {
+      if (settleRetry(db, deps.def.name, row.run_id, 'claimed', verdict.note ?? 'Dagster will not retry it', deps.owner, now, t.leaseMs)) {
+        outcome.claimed.push(row.run_id);
+        deps.log?.warn(`alerting on run ${row.run_id} of job ${row.job ?? '?'} after all: ${verdict.note ?? ''}`, fields);
+      }
+    }
   }
 }
 

@@ -53,19 +53,21 @@ class WatchMetrics {
   private readonly failures: Gauge;
   private readonly lastSuccess: Gauge;
   private readonly pending: Gauge;
+  private readonly retryPending: Gauge;
 
   constructor(registry: Registry, db: () => Database, defs: () => Definitions) {
     this.polls = registry.counter('runner_watcher_polls_total', 'Polls of Dagster by watcher and result (ok, error).');
     this.errors = registry.counter('runner_watcher_dagster_errors_total', 'Polls that failed, by watcher and kind (unreachable, timeout, http, graphql, dagster, invalid, config).');
-    this.alerts = registry.counter('runner_watcher_alerts_total', 'Failed Dagster runs handled by this process, by watcher and outcome (sent, printed, failed, given_up, skipped, uncertain).');
+    this.alerts = registry.counter('runner_watcher_alerts_total', 'Failed Dagster runs handled by this process, by watcher and outcome (sent, printed, failed, given_up, retry_pending, skipped, uncertain).');
     this.running = registry.gauge('runner_watcher_running', 'Whether a watcher is running (1) or stopped (0).');
     this.failures = registry.gauge('runner_watcher_consecutive_failures', 'Polls of Dagster that failed in a row (0 when the last one succeeded).');
     this.lastSuccess = registry.gauge('runner_watcher_last_success_timestamp_seconds', 'When a watcher last reached Dagster (Unix time).');
     this.pending = registry.gauge('runner_watcher_pending_alerts', 'Alerts claimed but not yet delivered (claimed, sending, or failed and waiting for a retry).');
+    this.retryPending = registry.gauge('runner_watcher_retry_pending_runs', 'Failed Dagster runs held back because Dagster said it will retry them, until the retry starts (no alert) or not (alert).');
     registry.collect(() => {
       const states = readWatcherStates(db());
       const counts = alertCounts(db());
-      for (const g of [this.running, this.failures, this.lastSuccess, this.pending]) g.reset();
+      for (const g of [this.running, this.failures, this.lastSuccess, this.pending, this.retryPending]) g.reset();
       for (const def of defs().watchers.values()) {
         const row = states.get(def.name);
         const labels = { watcher: def.name };
@@ -74,6 +76,7 @@ class WatchMetrics {
         if (row?.last_success_at) this.lastSuccess.set(labels, Date.parse(row.last_success_at) / 1000);
         const c = counts.get(def.name) ?? {};
         this.pending.set(labels, (c.claimed ?? 0) + (c.sending ?? 0) + (c.failed ?? 0));
+        this.retryPending.set(labels, c.retry_pending ?? 0);
       }
     });
   }
@@ -219,6 +222,7 @@ export class WatchService {
     if (!this.metrics) return;
     for (const d of out.delivered) this.metrics.alerts.inc({ watcher, status: d.status });
     if (out.skipped.length) this.metrics.alerts.inc({ watcher, status: 'skipped' }, out.skipped.length);
+    if (out.pending.length) this.metrics.alerts.inc({ watcher, status: 'retry_pending' }, out.pending.length);
     if (out.uncertain.length) this.metrics.alerts.inc({ watcher, status: 'uncertain' }, out.uncertain.length);
   }
 

@@ -12,6 +12,11 @@
  * whose owner died (same machine: its pid and start time no longer match) or whose lease
  * ran out is taken over: nothing was sent yet. A `sending` claim whose owner died may or
  * may not have reached Slack: it becomes `uncertain` and is not sent again (at most once).
+ *
+ * Retries (retry.ts). A run Dagster says it will retry is recorded `retry_pending` and read
+ * again by later polls: it becomes `skipped` once the retry has started, or `claimed` (then
+ * alerted as above) when Dagster takes the retry back or the wait runs out. A `skipped` run
+ * that Dagster lists again with `dagster/will_retry=false` is claimed too.
  */
 import type { Database } from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
@@ -20,7 +25,7 @@ import { stmt } from '../schedule/state.js';
 import { machineId, processStartTime } from '../storage/proc.js';
 
 /** What became of a failed run's alert. */
-export type AlertStatus = 'claimed' | 'sending' | 'sent' | 'printed' | 'failed' | 'skipped' | 'uncertain' | 'given_up';
+export type AlertStatus = 'claimed' | 'sending' | 'sent' | 'printed' | 'failed' | 'retry_pending' | 'skipped' | 'uncertain' | 'given_up';
 
 /** Statuses after which nothing more happens to a claim. */
 export const FINAL_STATUSES: readonly AlertStatus[] = ['sent', 'printed', 'skipped', 'uncertain', 'given_up'];
@@ -29,7 +34,7 @@ export const FINAL_STATUSES: readonly AlertStatus[] = ['sent', 'printed', 'skipp
 export interface WatcherCursor {
   /** When the watcher was (last) started: nothing before it is alerted. */
   since: number;
-  /** The latest `updateTime` of a failed run claimed or skipped. */
+  /** The latest `updateTime` of a failed run claimed or recorded as waiting for a retry. */
   updated_after: number;
 }
 
@@ -159,35 +164,47 @@ export function ensureCursor(db: Database, def: Pick<WatcherDef, 'name' | 'defau
     .immediate();
 }
 
-/** A failed run to claim (or to record as skipped, with the reason). */
+/** A failed run to claim, or to record as waiting for Dagster's retry (with the reason). */
 export interface ClaimItem {
   runId: string;
   job: string;
   location: string;
   updateTime: number;
-  skip?: string;
+  /** Dagster says it will retry the run: recorded `retry_pending` with this reason. */
+  pending?: string;
+  /** Why a run recorded `skipped` or `retry_pending` before is alerted after all (Dagster took its retry back). */
+  takenBack?: string;
 }
 
 /**
  * Claims the runs not claimed before (by anyone) and moves the cursor forward to
- * `advanceTo`, in one IMMEDIATE transaction. Returns the run ids this call claimed and
- * those it recorded as skipped.
+ * `advanceTo`, in one IMMEDIATE transaction. A run to alert whose row is `skipped` or
+ * `retry_pending` (Dagster took its retry back) is claimed over it. Returns the run ids this
+ * call claimed, those it recorded as pending, and those of the claimed it took over from a
+ * `skipped` or `retry_pending` row.
  */
-export function claimRuns(db: Database, watcher: string, items: ClaimItem[], advanceTo: number | null, owner: Owner, now: Date, leaseMs: number): { claimed: string[]; skipped: string[] } {
+export function claimRuns(db: Database, watcher: string, items: ClaimItem[], advanceTo: number | null, owner: Owner, now: Date, leaseMs: number): { claimed: string[]; pending: string[]; takenBack: string[] } {
   const claimed: string[] = [];
-  const skipped: string[] = [];
+  const pending: string[] = [];
+  const takenBack: string[] = [];
+  const before = stmt(db, 'SELECT status FROM watcher_alerts WHERE watcher = ? AND run_id = ?');
   const insert = stmt(
     db,
     `INSERT INTO watcher_alerts (watcher, run_id, status, job, location, run_updated_at, claimed_at, owner, owner_pid, owner_start, owner_machine, lease_until, detail)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (watcher, run_id) DO NOTHING`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (watcher, run_id) DO UPDATE SET
+       status = 'claimed', run_updated_at = excluded.run_updated_at, owner = excluded.owner, owner_pid = excluded.owner_pid,
+       owner_start = excluded.owner_start, owner_machine = excluded.owner_machine, lease_until = excluded.lease_until,
+       detail = ?
+     WHERE excluded.status = 'claimed' AND watcher_alerts.status IN ('skipped', 'retry_pending')`,
   );
   db.transaction(() => {
     for (const it of items) {
-      const mine = it.skip === undefined;
+      const mine = it.pending === undefined;
+      const was = (before.get(watcher, it.runId) as { status: AlertStatus } | undefined)?.status;
       const r = insert.run(
         watcher,
         it.runId,
-        mine ? 'claimed' : 'skipped',
+        mine ? 'claimed' : 'retry_pending',
         it.job,
         it.location,
         it.updateTime,
@@ -197,16 +214,18 @@ export function claimRuns(db: Database, watcher: string, items: ClaimItem[], adv
         mine ? owner.start : null,
         mine ? owner.machine : null,
         mine ? iso(new Date(now.getTime() + leaseMs)) : null,
-        it.skip ?? null,
+        it.pending ?? null,
+        it.takenBack ?? 'Dagster took its retry back: this failure is final.',
       );
-      if (r.changes === 1) (mine ? claimed : skipped).push(it.runId);
+      if (r.changes === 1) (mine ? claimed : pending).push(it.runId);
+      if (r.changes === 1 && was !== undefined) takenBack.push(it.runId);
     }
     if (advanceTo !== null) {
       const cur = parseCursor(getState(db, watcher)?.cursor);
       if (cur && advanceTo > cur.updated_after) stmt(db, 'UPDATE watcher_state SET cursor = ? WHERE name = ?').run(JSON.stringify({ ...cur, updated_after: advanceTo }), watcher);
     }
   }).immediate();
-  return { claimed, skipped };
+  return { claimed, pending, takenBack };
 }
 
 /**

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { V1Deployment, V1Role, V1RoleBinding, V1Service, V1PersistentVolumeClaim, V1Secret, V1ClusterRoleBinding, V1ConfigMap, V1EnvVar } from '@kubernetes/client-node';
 import { find, helmMissing, lintChart, renderChart, type Manifest, type Rendered } from './helm.js';
 import { lostInRoundTrip, modelOf } from './typed.js';
+import { NEEDED } from '../../src/launchers/kubernetes/checks.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TOKEN = 'ui-token-0123456789abcdef';
@@ -124,11 +125,15 @@ describe('helm template deploy/helm', () => {
     const role = find(r.objects, 'Role') as unknown as V1Role;
     expect(role.rules).toEqual([
       { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'patch', 'delete'] },
-      { apiGroups: ['batch'], resources: ['jobs/finalizers'], verbs: ['update'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
       { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'get', 'list', 'delete'] },
     ]);
+    // Everything the launcher needs (what `runner check --online` asks the API server for) is granted.
+    for (const n of NEEDED) {
+      const res = n.subresource ? `${n.resource}/${n.subresource}` : n.resource;
+      expect(role.rules!.some((x) => x.apiGroups!.includes(n.group) && x.resources!.includes(res) && x.verbs.includes(n.verb)), `${n.verb} ${res}`).toBe(true);
+    }
     const binding = find(r.objects, 'RoleBinding') as unknown as V1RoleBinding;
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata!.name });
     expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'runner', namespace: 'data-platform' }]);

@@ -300,7 +300,7 @@ describe('runner materialize --retries N (built CLI)', () => {
     expect(attempts(root)).toBe(3);
     const dry = await runCli(['materialize', '-p', p.dir, '--select', '*', '--retries', '4', '--dry-run'], { env: p.env });
     expect(dry.stdout).toContain('5 attempts, fixed backoff from 10ms');
-  });
+  }, 90_000); // three runs of the built CLI
 
   it('rejects a --retries that is not a whole number from 0 to 99 (exit 2, nothing run)', async () => {
     const root = tempDir();

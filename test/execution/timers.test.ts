@@ -109,7 +109,7 @@ describe('duration and concurrency bounds', () => {
   }, 60_000);
 
   it('the schema states the maximum duration and the maximum concurrency the CLI checks', () => {
-    expect(schema.definitions.Duration.description).toContain('at most `3650d`');
+    expect(schema.definitions.Duration.description).toContain("at most `3650d`");
     expect(schema.definitions.RunnerSettings.properties.concurrency.maximum).toBe(MAX_CONCURRENCY);
     expect(checkDuration('3650d')).toEqual({ ok: true, ms: MAX_DURATION_MS });
     expect(checkDuration('3651d').ok).toBe(false);

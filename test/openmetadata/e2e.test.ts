@@ -82,7 +82,8 @@ describe('runner materialize --select openmetadata/* (fake CLI and server)', () 
     const rec = records();
     const workflows = rec.filter((x) => x.event === 'workflow');
     expect(workflows.map((w) => w.asset).sort()).toEqual([
-      'openmetadata/airbyte/metadata', 'openmetadata/dagster/metadata', 'openmetadata/dbt/lineage', 'openmetadata/dbt/metadata',
+      // dbt/lineage is the very workflow of dbt/metadata: one CLI run materializes both.
+      'openmetadata/airbyte/metadata', 'openmetadata/dagster/metadata', 'openmetadata/dbt/metadata',
       'openmetadata/iceberg/metadata', 'openmetadata/iceberg/profiling', 'openmetadata/redash/metadata', 'openmetadata/s3/metadata',
       'openmetadata/superset/metadata', 'openmetadata/trino/lineage', 'openmetadata/trino/metadata', 'openmetadata/trino/profiling',
     ]);
@@ -94,7 +95,7 @@ describe('runner materialize --select openmetadata/* (fake CLI and server)', () 
     // A dependent starts only after its upstream's CLI exited.
     const startOf = (key: string) => workflows.find((w) => w.asset === key)!.t as number;
     const exitOf = (key: string) => rec.find((x) => x.event === 'exit' && x.pid === workflows.find((w) => w.asset === key)!.pid)!.t as number;
-    for (const [child, parent] of [['openmetadata/trino/lineage', 'openmetadata/trino/metadata'], ['openmetadata/trino/profiling', 'openmetadata/trino/metadata'], ['openmetadata/dbt/lineage', 'openmetadata/dbt/metadata'], ['openmetadata/iceberg/profiling', 'openmetadata/iceberg/metadata']]) {
+    for (const [child, parent] of [['openmetadata/trino/lineage', 'openmetadata/trino/metadata'], ['openmetadata/trino/profiling', 'openmetadata/trino/metadata'], ['openmetadata/iceberg/profiling', 'openmetadata/iceberg/metadata']]) {
       expect(startOf(child!)).toBeGreaterThanOrEqual(exitOf(parent!));
     }
     const runs = JSON.parse((await cli(['runs', '--json', '-p', pipelines])).stdout).runs;
@@ -104,6 +105,9 @@ describe('runner materialize --select openmetadata/* (fake CLI and server)', () 
     expect(shown.steps).toHaveLength(12);
     const trino = shown.steps.find((s: any) => s.key === 'openmetadata/trino/metadata');
     expect(trino.metadata).toMatchObject({ command: 'metadata ingest', pipeline_type: 'DatabaseMetadata', workflow_success_pct: 100, records_processed: 12 });
+    const dbt = Object.fromEntries(shown.steps.filter((s: any) => s.key.startsWith('openmetadata/dbt/')).map((s: any) => [s.key, s]));
+    expect(dbt['openmetadata/dbt/metadata'].metadata).toMatchObject({ pipeline_type: 'DBT', materializes: ['openmetadata/dbt/lineage', 'openmetadata/dbt/metadata'] });
+    expect(dbt['openmetadata/dbt/lineage']).toMatchObject({ status: 'success', metadata: { pipeline_type: 'DBT', materialized_by: 'openmetadata/dbt/metadata' } });
     // No workflow directory is left behind.
     expect(readdirSync(tmp).filter((n) => n.startsWith('runner-om-'))).toEqual([]);
   }, 180_000);

@@ -29,7 +29,8 @@ export function trinoConfig(over: Record<string, unknown> = {}): Record<string, 
 
 /**
  * A copy of the project's pipelines/ under `root` for end-to-end runs: the dev
- * environment pointed at `serverUrl`, retries without minutes of backoff, and the dbt
+ * environment pointed at `serverUrl` and letting its steps inherit the fake CLI's `FAKE_OM_*`
+ * variables, retries without minutes of backoff, and the dbt
  * artifacts in `<root>/dbt-target` (set DBT_TARGET_DIR to it). Returns the copy's path.
  */
 export function copyPipelinesForFakes(projectRoot: string, root: string, serverUrl: string): string {
@@ -38,7 +39,11 @@ export function copyPipelinesForFakes(projectRoot: string, root: string, serverU
   const platform = path.join(pipelines, 'platform.yaml');
   const text = readFileSync(platform, 'utf8');
   if (!text.includes('openmetadata_url: http://localhost:8585/api')) throw new Error('pipelines/platform.yaml no longer sets the dev openmetadata_url');
-  writeFileSync(platform, text.replace('openmetadata_url: http://localhost:8585/api', `openmetadata_url: ${serverUrl}`));
+  const dev = "    description: A developer's machine, with OpenMetadata and Dagster on localhost.\n";
+  if (!text.includes(dev)) throw new Error('pipelines/platform.yaml no longer describes the dev environment as expected');
+  // The fake CLI is steered by FAKE_OM_* variables: steps inherit them only when allowed.
+  const steered = text.replace(dev, `${dev}    inherit_env: [FAKE_OM_*, OPENMETADATA_SPEC_DIR]\n`);
+  writeFileSync(platform, steered.replace('openmetadata_url: http://localhost:8585/api', `openmetadata_url: ${serverUrl}`));
   for (const f of readdirSync(path.join(pipelines, 'openmetadata'))) {
     const p = path.join(pipelines, 'openmetadata', f);
     writeFileSync(p, readFileSync(p, 'utf8').replace(/delay: \d+m\b/g, 'delay: 50ms'));

@@ -8,6 +8,7 @@ import { openmetadataHandler } from '../../src/handlers/openmetadata/index.js';
 import { majorMinor, parseVersion } from '../../src/handlers/openmetadata/preflight.js';
 import { FAKE_CLI, fakeJwt, startFakeOpenMetadataServer, type FakeOpenMetadataServer } from '../support/fake-openmetadata/index.js';
 import { asset, env, trinoConfig } from './helpers.js';
+import { FAKE_PYTHON_DIR } from '../support/fake-python/index.js';
 
 const JWT = fakeJwt('preflight');
 let server: FakeOpenMetadataServer;
@@ -59,10 +60,27 @@ describe('openmetadata preflight', () => {
     expect(rows.every((r) => r.keys?.join() === 'openmetadata/trino/metadata')).toBe(true);
   });
 
-  it('says both versions and what to install when major.minor differ', async () => {
+  it('says both versions and names the matching release when major.minor differ', async () => {
     process.env.FAKE_OM_VERSION = '1.9.7';
-    const rows = byName(await preflight(env(server.url, { cli: [FAKE_CLI] })));
-    expect(rows['openmetadata versions']).toMatchObject({ ok: false, detail: "CLI 1.9.7 vs server 1.10.4: major.minor must match; install openmetadata-ingestion~=1.10.0 (e.g. `pip install 'openmetadata-ingestion~=1.10.0'`)" });
+    // The package index (a fake `python3 -m pip index versions`) lists the releases.
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${FAKE_PYTHON_DIR}${path.delimiter}${savedPath}`;
+    process.env.FAKE_PIP_VERSIONS = '1.11.0.0,1.10.4.2,1.10.4.1,1.10.3.0,1.9.7.0';
+    try {
+      const rows = byName(await preflight(env(server.url, { cli: [FAKE_CLI] })));
+      expect(rows['openmetadata versions']).toMatchObject({
+        ok: false,
+        detail: "CLI 1.9.7 vs server 1.10.4: major.minor must match; the matching release is openmetadata-ingestion 1.10.4.2: `pip install 'openmetadata-ingestion==1.10.4.2'`, or let the runner install it: environments.dev.openmetadata.install.version: server",
+      });
+      // Without an index to ask, the compatible-release form.
+      process.env.FAKE_PIP_OFFLINE = '1';
+      const offline = byName(await preflight(env(server.url, { cli: [FAKE_CLI] })));
+      expect(offline['openmetadata versions']!.detail).toBe("CLI 1.9.7 vs server 1.10.4: major.minor must match; install openmetadata-ingestion~=1.10.0 (e.g. `pip install 'openmetadata-ingestion~=1.10.0'`)");
+    } finally {
+      process.env.PATH = savedPath;
+      delete process.env.FAKE_PIP_VERSIONS;
+      delete process.env.FAKE_PIP_OFFLINE;
+    }
     // A patch difference is fine.
     process.env.FAKE_OM_VERSION = '1.10.1';
     expect(byName(await preflight(env(server.url, { cli: [FAKE_CLI] })))['openmetadata versions']!.ok).toBe(true);

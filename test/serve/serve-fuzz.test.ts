@@ -2,7 +2,7 @@
  * `runner serve` (the built CLI, web UI mounted) against a few thousand random and
  * malformed requests on loopback: broken percent-escapes in every routed prefix, invalid
  * methods, huge and malformed headers, bad bodies, absurd request targets, and clients
- * that stall. Afterwards serve must still answer `/healthz`, its one-second schedule must
+ * that stall (those get 408 once the header timeout passed). Afterwards serve must still answer `/healthz`, its one-second schedule must
  * still tick, no answer may be a 5xx, and the last-resort guard must have had nothing to
  * catch (the router's own handling answered everything).
  *
@@ -158,9 +158,13 @@ it(`survives ${REQUESTS} random and malformed requests (seed ${SEED}), still ans
   // Clients that stall: half a request line, half the headers, then nothing, held open throughout.
   const slow = Array.from({ length: 8 }, (_, k) => {
     const s = net.connect(port, '127.0.0.1');
+    const got = { text: '', closed: false, headersOnly: k % 2 === 0 };
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => (got.text += d));
+    s.on('close', () => (got.closed = true));
     s.on('error', () => undefined);
     s.write(k % 2 === 0 ? 'GET /api/ass' : `POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 100\r\n\r\n{"sel`);
-    return s;
+    return { s, got };
   });
   const statuses = new Map<string, number>();
   const fiveHundreds: string[] = [];
@@ -200,8 +204,12 @@ it(`survives ${REQUESTS} random and malformed requests (seed ${SEED}), still ans
     () => query<{ n: number }>(home, "SELECT count(*) AS n FROM ticks WHERE schedule = 'every_second' AND outcome IN ('started', 'skipped') AND created_at > ?", fuzzEnd.toISOString())[0]!.n > 0,
     15_000,
   );
+  // Clients that never finish their headers get 408 and are cut off (10 s; bodies get 30 s).
+  const stalled = slow.filter((x) => x.got.headersOnly);
+  await waitFor('stalled clients cut off', () => stalled.every((x) => x.got.closed), 30_000, 200);
+  for (const x of stalled) expect(x.got.text).toMatch(/^HTTP\/1\.1 408 /);
   // The router answered everything itself: nothing reached the last-resort guard.
   const caught = serve.lines.filter((l) => /request handler failed|outside any request/.test(l));
   expect(caught, `seed ${SEED}`).toEqual([]);
-  for (const s of slow) s.destroy();
+  for (const x of slow) x.s.destroy();
 });

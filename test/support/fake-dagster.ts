@@ -9,345 +9,22 @@
  *
  * Semantics follow Dagster's run storage: `runsOrError` lists newest first (by storage
  * id), `cursor` is a run id and pages to older runs, `RunsFilter.updatedAfter` is strict
- * (`update_timestamp > x`); `logsForRun` pages forward with an opaque cursor and `hasMore`.
+ * (`update_timestamp > x`), and writing tags moves a run's `updateTime` (`add_run_tags`);
+ * `logsForRun` pages forward with an opaque cursor and `hasMore` means "this page is full"
+ * (`sql_event_log.py`: `has_more=bool(limit and len(results) == limit)`), so a full last
+ * page is followed by an empty one. The event union has the members Dagster 1.11.13's
+ * schema gives `DagsterRunEvent`, and the two 1.13.28 adds (checked against both real
+ * webservers by test/watch/real-dagster.test.ts).
  * It can be made unreachable (`stop()` / `restart()` on the same port), answer HTTP
- * errors or a `PythonError`, and require a bearer token.
+ * errors or a `PythonError`, require a bearer token, or play Dagster+ (`cloud`): GraphQL at
+ * `/<deployment>/graphql`, the token in `Dagster-Cloud-Api-Token`.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type Operation, GqlError, coerce, execute, parseDocument, validate } from './fake-dagster-graphql.js';
+import type { PlainEventType } from './fake-dagster-schema.js';
 
-// ---------------------------------------------------------------------------------------
-// The schema slice (from Dagster's schema.graphql).
-
-const MESSAGE_EVENT = { runId: 'String!', message: 'String!', timestamp: 'String!', level: 'LogLevel!', stepKey: 'String', solidHandleID: 'String', eventType: 'DagsterEventType' };
-const OBJECTS: Record<string, { fields: Record<string, string | { type: string; args: Record<string, string> }>; implements?: string[] }> = {
-  Query: {
-    fields: {
-      version: 'String!',
-      runsOrError: { type: 'RunsOrError!', args: { filter: 'RunsFilter', cursor: 'String', limit: 'Int' } },
-      runOrError: { type: 'RunOrError!', args: { runId: 'ID!' } },
-      logsForRun: { type: 'EventConnectionOrError!', args: { runId: 'ID!', afterCursor: 'String', limit: 'Int' } },
-    },
-  },
-  Runs: { fields: { results: '[Run!]!', count: 'Int' }, implements: ['PipelineRuns'] },
-  Run: {
-    fields: {
-      id: 'ID!', runId: 'String!', status: 'RunStatus!', jobName: 'String!', pipelineName: 'String!', mode: 'String!', repositoryOrigin: 'RepositoryOrigin',
-      tags: '[PipelineTag!]!', rootRunId: 'String', parentRunId: 'String', canTerminate: 'Boolean!', creationTime: 'Float!', startTime: 'Float', endTime: 'Float',
-      updateTime: 'Float', stepStats: '[RunStepStats!]!', stepKeysToExecute: '[String!]', eventConnection: { type: 'EventConnection!', args: { afterCursor: 'String', limit: 'Int' } },
-    },
-    implements: ['PipelineRun'],
-  },
-  RepositoryOrigin: { fields: { id: 'String!', repositoryLocationName: 'String!', repositoryName: 'String!' } },
-  PipelineTag: { fields: { key: 'String!', value: 'String!' } },
-  RunStepStats: { fields: { runId: 'String!', stepKey: 'String!', status: 'StepEventStatus', startTime: 'Float', endTime: 'Float' }, implements: ['PipelineRunStepStats'] },
-  EventConnection: { fields: { events: '[DagsterRunEvent!]!', cursor: 'String!', hasMore: 'Boolean!' } },
-  PythonError: { fields: { message: 'String!', className: 'String', stack: '[String!]!', cause: 'PythonError', causes: '[PythonError!]!', errorChain: '[ErrorChainLink!]!' }, implements: ['Error'] },
-  ErrorChainLink: { fields: { message: 'String!', error: 'PythonError!', isExplicitLink: 'Boolean!' }, implements: ['Error'] },
-  InvalidPipelineRunsFilterError: { fields: { message: 'String!' }, implements: ['Error'] },
-  RunNotFoundError: { fields: { runId: 'String!', message: 'String!' }, implements: ['PipelineRunNotFoundError', 'Error'] },
-  ExecutionStepFailureEvent: { fields: { ...MESSAGE_EVENT, error: 'PythonError', errorSource: 'ErrorSource' }, implements: ['MessageEvent', 'StepEvent', 'ErrorEvent'] },
-  ExecutionStepStartEvent: { fields: MESSAGE_EVENT, implements: ['MessageEvent', 'StepEvent'] },
-  ExecutionStepSuccessEvent: { fields: MESSAGE_EVENT, implements: ['MessageEvent', 'StepEvent'] },
-  ExecutionStepUpForRetryEvent: { fields: { ...MESSAGE_EVENT, error: 'PythonError', secondsToWait: 'Int' }, implements: ['MessageEvent', 'StepEvent', 'ErrorEvent'] },
-  LogMessageEvent: { fields: MESSAGE_EVENT, implements: ['MessageEvent'] },
-  RunStartEvent: { fields: { ...MESSAGE_EVENT, pipelineName: 'String!' }, implements: ['MessageEvent', 'RunEvent'] },
-  RunFailureEvent: { fields: { ...MESSAGE_EVENT, pipelineName: 'String!', error: 'PythonError' }, implements: ['MessageEvent', 'RunEvent', 'ErrorEvent'] },
-  EngineEvent: { fields: { ...MESSAGE_EVENT, error: 'PythonError', label: 'String', description: 'String', markerStart: 'String', markerEnd: 'String' }, implements: ['MessageEvent', 'StepEvent', 'MarkerEvent', 'ErrorEvent'] },
-};
-const INTERFACES: Record<string, Record<string, string>> = {
-  PipelineRuns: { results: '[Run!]!', count: 'Int' },
-  PipelineRun: { id: 'ID!', runId: 'String!', status: 'RunStatus!', jobName: 'String!', pipelineName: 'String!', repositoryOrigin: 'RepositoryOrigin', tags: '[PipelineTag!]!', stepStats: '[RunStepStats!]!' },
-  PipelineRunStepStats: { runId: 'String!', stepKey: 'String!', status: 'StepEventStatus', startTime: 'Float', endTime: 'Float' },
-  Error: { message: 'String!' },
-  PipelineRunNotFoundError: { runId: 'String!', message: 'String!' },
-  MessageEvent: MESSAGE_EVENT,
-  StepEvent: { stepKey: 'String', solidHandleID: 'String' },
-  ErrorEvent: { error: 'PythonError' },
-  RunEvent: { pipelineName: 'String!' },
-  MarkerEvent: { markerStart: 'String', markerEnd: 'String' },
-};
-const UNIONS: Record<string, string[]> = {
-  RunsOrError: ['Runs', 'InvalidPipelineRunsFilterError', 'PythonError'],
-  RunOrError: ['Run', 'RunNotFoundError', 'PythonError'],
-  EventConnectionOrError: ['EventConnection', 'RunNotFoundError', 'PythonError'],
-  DagsterRunEvent: ['ExecutionStepFailureEvent', 'ExecutionStepStartEvent', 'ExecutionStepSuccessEvent', 'ExecutionStepUpForRetryEvent', 'LogMessageEvent', 'RunStartEvent', 'RunFailureEvent', 'EngineEvent'],
-};
-const INPUTS: Record<string, Record<string, string>> = {
-  RunsFilter: { runIds: '[String]', pipelineName: 'String', tags: '[ExecutionTag!]', statuses: '[RunStatus!]', snapshotId: 'String', updatedAfter: 'Float', updatedBefore: 'Float', createdBefore: 'Float', createdAfter: 'Float', mode: 'String' },
-  ExecutionTag: { key: 'String!', value: 'String!' },
-};
-const ENUMS: Record<string, string[]> = {
-  RunStatus: ['QUEUED', 'NOT_STARTED', 'MANAGED', 'STARTING', 'STARTED', 'SUCCESS', 'FAILURE', 'CANCELING', 'CANCELED'],
-  StepEventStatus: ['SKIPPED', 'SUCCESS', 'FAILURE', 'IN_PROGRESS'],
-  LogLevel: ['CRITICAL', 'ERROR', 'INFO', 'WARNING', 'DEBUG'],
-  ErrorSource: ['FRAMEWORK_ERROR', 'USER_CODE_ERROR', 'UNEXPECTED_ERROR', 'INTERRUPT'],
-  DagsterEventType: ['STEP_FAILURE', 'STEP_START', 'STEP_SUCCESS', 'STEP_UP_FOR_RETRY', 'RUN_START', 'RUN_FAILURE', 'ENGINE_EVENT'],
-};
-const SCALARS = new Set(['String', 'Int', 'Float', 'Boolean', 'ID']);
-
-// ---------------------------------------------------------------------------------------
-// A GraphQL parser for queries (operations, variables, arguments, inline fragments, aliases).
-
-class GqlError extends Error {}
-type Value = { kind: 'var'; name: string } | { kind: 'lit'; value: unknown } | { kind: 'list'; items: Value[] } | { kind: 'obj'; fields: Record<string, Value> } | { kind: 'enum'; value: string };
-type Selection = { kind: 'field'; alias: string; name: string; args: Record<string, Value>; sel: Selection[] | null } | { kind: 'inline'; on: string | null; sel: Selection[] };
-interface Operation {
-  name: string | null;
-  vars: Record<string, string>;
-  sel: Selection[];
-}
-
-function tokenize(src: string): string[] {
-  const re = /\s+|,|#[^\n]*|(\.\.\.|[{}()[\]:!$=@])|("(?:[^"\\]|\\.)*")|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|([_A-Za-z][_0-9A-Za-z]*)|(.)/gy;
-  const out: string[] = [];
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(src)) !== null) {
-    if (m[5] !== undefined) throw new GqlError(`Syntax Error: Unexpected character "${m[5]}".`);
-    const t = m[1] ?? m[2] ?? m[3] ?? m[4];
-    if (t !== undefined) out.push(t);
-  }
-  return out;
-}
-
-function parseDocument(src: string): Operation[] {
-  const toks = tokenize(src);
-  let i = 0;
-  const peek = (): string | undefined => toks[i];
-  const next = (): string => {
-    const t = toks[i++];
-    if (t === undefined) throw new GqlError('Syntax Error: Unexpected <EOF>.');
-    return t;
-  };
-  const expect = (t: string): void => {
-    const got = next();
-    if (got !== t) throw new GqlError(`Syntax Error: Expected "${t}", found "${got}".`);
-  };
-  const typeRef = (): string => {
-    if (peek() === '[') {
-      next();
-      const inner = typeRef();
-      expect(']');
-      return `[${inner}]${peek() === '!' ? (next(), '!') : ''}`;
-    }
-    const name = next();
-    return peek() === '!' ? (next(), `${name}!`) : name;
-  };
-  const value = (): Value => {
-    const t = next();
-    if (t === '$') return { kind: 'var', name: next() };
-    if (t === '[') {
-      const items: Value[] = [];
-      while (peek() !== ']') items.push(value());
-      next();
-      return { kind: 'list', items };
-    }
-    if (t === '{') {
-      const fields: Record<string, Value> = {};
-      while (peek() !== '}') {
-        const k = next();
-        expect(':');
-        fields[k] = value();
-      }
-      next();
-      return { kind: 'obj', fields };
-    }
-    if (t.startsWith('"')) return { kind: 'lit', value: JSON.parse(t) as string };
-    if (/^-?\d/.test(t)) return { kind: 'lit', value: Number(t) };
-    if (t === 'true' || t === 'false') return { kind: 'lit', value: t === 'true' };
-    if (t === 'null') return { kind: 'lit', value: null };
-    return { kind: 'enum', value: t };
-  };
-  const selectionSet = (): Selection[] => {
-    expect('{');
-    const sel: Selection[] = [];
-    while (peek() !== '}') {
-      if (peek() === '...') {
-        next();
-        if (peek() !== 'on') throw new GqlError('The fake Dagster supports inline fragments only (`... on Type { }`).');
-        next();
-        const on = next();
-        sel.push({ kind: 'inline', on, sel: selectionSet() });
-        continue;
-      }
-      let name = next();
-      let alias = name;
-      if (peek() === ':') {
-        next();
-        name = next();
-      }
-      const args: Record<string, Value> = {};
-      if (peek() === '(') {
-        next();
-        while (peek() !== ')') {
-          const a = next();
-          expect(':');
-          args[a] = value();
-        }
-        next();
-      }
-      sel.push({ kind: 'field', alias, name, args, sel: peek() === '{' ? selectionSet() : null });
-    }
-    next();
-    return sel;
-  };
-  const ops: Operation[] = [];
-  while (i < toks.length) {
-    if (peek() === '{') {
-      ops.push({ name: null, vars: {}, sel: selectionSet() });
-      continue;
-    }
-    const kw = next();
-    if (kw !== 'query') throw new GqlError(`The fake Dagster answers queries only, not \`${kw}\`.`);
-    const name = peek() !== '(' && peek() !== '{' ? next() : null;
-    const vars: Record<string, string> = {};
-    if (peek() === '(') {
-      next();
-      while (peek() !== ')') {
-        expect('$');
-        const v = next();
-        expect(':');
-        vars[v] = typeRef();
-        if (peek() === '=') throw new GqlError('The fake Dagster does not support variable defaults.');
-      }
-      next();
-    }
-    ops.push({ name, vars, sel: selectionSet() });
-  }
-  return ops;
-}
-
-// ---------------------------------------------------------------------------------------
-// Validation and execution against the schema slice.
-
-const named = (t: string): string => t.replace(/[[\]!]/g, '');
-
-function fieldsOf(type: string): Record<string, string | { type: string; args: Record<string, string> }> | undefined {
-  return OBJECTS[type]?.fields ?? INTERFACES[type];
-}
-
-function possibleTypes(type: string): string[] {
-  if (OBJECTS[type]) return [type];
-  if (UNIONS[type]) return UNIONS[type]!;
-  return Object.keys(OBJECTS).filter((o) => OBJECTS[o]!.implements?.includes(type));
-}
-
-/** Checks a selection set against `type` (fields, arguments, fragment conditions, variable types). */
-function validate(sel: Selection[], type: string, vars: Record<string, string>): void {
-  for (const s of sel) {
-    if (s.kind === 'inline') {
-      const on = s.on ?? type;
-      if (!OBJECTS[on] && !INTERFACES[on] && !UNIONS[on]) throw new GqlError(`Unknown type "${on}".`);
-      if (!possibleTypes(on).some((t) => possibleTypes(type).includes(t))) throw new GqlError(`Fragment cannot be spread here as objects of type "${type}" can never be of type "${on}".`);
-      validate(s.sel, on, vars);
-      continue;
-    }
-    if (s.name === '__typename') continue;
-    const fields = fieldsOf(type);
-    const f = fields?.[s.name];
-    if (!f) throw new GqlError(`Cannot query field "${s.name}" on type "${type}".${UNIONS[type] ? ' Did you mean to use an inline fragment?' : ''}`);
-    const ftype = typeof f === 'string' ? f : f.type;
-    const fargs = typeof f === 'string' ? {} : f.args;
-    for (const [a, v] of Object.entries(s.args)) {
-      const at = fargs[a];
-      if (!at) throw new GqlError(`Unknown argument "${a}" on field "${type}.${s.name}".`);
-      if (v.kind === 'var') {
-        const vt = vars[v.name];
-        if (!vt) throw new GqlError(`Variable "$${v.name}" is not defined.`);
-        if (vt.replace(/!$/, '') !== at.replace(/!$/, '') || (at.endsWith('!') && !vt.endsWith('!'))) throw new GqlError(`Variable "$${v.name}" of type "${vt}" used in position expecting type "${at}".`);
-      }
-    }
-    for (const [a, at] of Object.entries(fargs)) if (at.endsWith('!') && !(a in s.args)) throw new GqlError(`Field "${s.name}" argument "${a}" of type "${at}" is required, but it was not provided.`);
-    const base = named(ftype);
-    if (SCALARS.has(base) || ENUMS[base]) {
-      if (s.sel) throw new GqlError(`Field "${s.name}" must not have a selection since type "${ftype}" has no subfields.`);
-    } else {
-      if (!s.sel) throw new GqlError(`Field "${s.name}" of type "${ftype}" must have a selection of subfields.`);
-      validate(s.sel, base, vars);
-    }
-  }
-}
-
-/** Coerces a variable's value to its declared type, as GraphQL does (errors name the variable). */
-function coerce(value: unknown, type: string, where: string): unknown {
-  if (value === undefined || value === null) {
-    if (type.endsWith('!')) throw new GqlError(`Variable "${where}" of non-null type "${type}" must not be null.`);
-    return null;
-  }
-  const t = type.replace(/!$/, '');
-  if (t.startsWith('[')) {
-    const inner = t.slice(1, -1);
-    return (Array.isArray(value) ? value : [value]).map((v, i) => coerce(v, inner, `${where}[${i}]`));
-  }
-  const bad = (): never => {
-    throw new GqlError(`Variable "${where}" got invalid value ${JSON.stringify(value)}; ${t} cannot represent it.`);
-  };
-  if (t === 'Float') return typeof value === 'number' && Number.isFinite(value) ? value : bad();
-  if (t === 'Int') return Number.isInteger(value) ? value : bad();
-  if (t === 'String') return typeof value === 'string' ? value : bad();
-  if (t === 'ID') return typeof value === 'string' || Number.isInteger(value) ? String(value) : bad();
-  if (t === 'Boolean') return typeof value === 'boolean' ? value : bad();
-  if (ENUMS[t]) return typeof value === 'string' && ENUMS[t]!.includes(value) ? value : bad();
-  const input = INPUTS[t];
-  if (!input) throw new GqlError(`Unknown type "${t}".`);
-  if (typeof value !== 'object' || Array.isArray(value)) return bad();
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (!input[k]) throw new GqlError(`Variable "${where}" got invalid value ${JSON.stringify(value)}; Field "${k}" is not defined by type "${t}".`);
-    out[k] = coerce(v, input[k]!, `${where}.${k}`);
-  }
-  for (const [k, ft] of Object.entries(input)) if (ft.endsWith('!') && out[k] === undefined) throw new GqlError(`Variable "${where}" got invalid value; Field "${k}" of required type "${ft}" was not provided.`);
-  return out;
-}
-
-function argValue(v: Value, vars: Record<string, unknown>): unknown {
-  switch (v.kind) {
-    case 'var':
-      return vars[v.name] ?? null;
-    case 'lit':
-      return v.value;
-    case 'enum':
-      return v.value;
-    case 'list':
-      return v.items.map((x) => argValue(x, vars));
-    case 'obj':
-      return Object.fromEntries(Object.entries(v.fields).map(([k, x]) => [k, argValue(x, vars)]));
-  }
-}
-
-type Resolver = (args: Record<string, unknown>) => unknown;
-
-function execute(sel: Selection[], obj: Record<string, unknown>, type: string, vars: Record<string, unknown>, out: Record<string, unknown> = {}): Record<string, unknown> {
-  const concrete = typeof obj['__typename'] === 'string' ? (obj['__typename'] as string) : type;
-  for (const s of sel) {
-    if (s.kind === 'inline') {
-      if (possibleTypes(s.on ?? concrete).includes(concrete)) execute(s.sel, obj, concrete, vars, out);
-      continue;
-    }
-    if (s.name === '__typename') {
-      out[s.alias] = concrete;
-      continue;
-    }
-    const f = fieldsOf(concrete)![s.name]!;
-    const ftype = typeof f === 'string' ? f : f.type;
-    const raw = obj[s.name];
-    const args = Object.fromEntries(Object.entries(s.args).map(([k, v]) => [k, argValue(v, vars)]));
-    const value = typeof raw === 'function' ? (raw as Resolver)(args) : raw;
-    out[s.alias] = complete(value, ftype, s, vars, `${concrete}.${s.name}`);
-  }
-  return out;
-}
-
-function complete(value: unknown, type: string, s: Extract<Selection, { kind: 'field' }>, vars: Record<string, unknown>, path: string): unknown {
-  if (value === undefined || value === null) {
-    if (type.endsWith('!')) throw new Error(`Cannot return null for non-nullable field ${path}.`);
-    return null;
-  }
-  const t = type.replace(/!$/, '');
-  if (t.startsWith('[')) return (value as unknown[]).map((v) => complete(v, t.slice(1, -1), s, vars, path));
-  if (!s.sel) return value;
-  return execute(s.sel, value as Record<string, unknown>, t, vars);
-}
+export { RUN_EVENT_TYPES, RUN_EVENT_TYPES_ADDED_IN_1_13 } from './fake-dagster-schema.js';
 
 // ---------------------------------------------------------------------------------------
 // The fake server and its data.
@@ -360,12 +37,13 @@ export interface FakeError {
   chain?: Array<{ message: string; className?: string; explicit?: boolean }>;
 }
 
-/** One event of a run's log. */
+/** One event of a run's log (any other member of the union: its type name, a message, maybe a step). */
 export type FakeEvent =
-  | { type: 'ExecutionStepStartEvent' | 'ExecutionStepSuccessEvent' | 'LogMessageEvent'; stepKey?: string; message: string }
   | { type: 'ExecutionStepFailureEvent'; stepKey: string; message?: string; error?: FakeError | null }
   | { type: 'RunStartEvent'; message?: string }
-  | { type: 'RunFailureEvent'; message: string; error?: FakeError | null };
+  | { type: 'RunFailureEvent'; message: string; error?: FakeError | null }
+  | { type: 'EngineEvent'; message: string; stepKey?: string; error?: FakeError | null }
+  | { type: PlainEventType; stepKey?: string; message: string };
 
 /** A run as the fake stores it. Times are seconds since the epoch, as Dagster's Floats. */
 export interface FakeRun {
@@ -388,6 +66,10 @@ export interface FakeRequest {
   operationName: string | null;
   variables: Record<string, unknown>;
   authorization: string | undefined;
+  /** The `Dagster-Cloud-Api-Token` header. */
+  cloudToken: string | undefined;
+  /** The request's path. */
+  path: string;
   status: number;
 }
 
@@ -415,6 +97,8 @@ export class FakeDagster {
   readonly script: FakeFailure[] = [];
   /** When set, requests without `Authorization: Bearer <token>` get 401. */
   token: string | undefined;
+  /** Dagster+: GraphQL at `/<deployment>/graphql` only, and requests without `Dagster-Cloud-Api-Token: <token>` get 401. */
+  cloud: { deployment: string; token: string } | undefined;
   private readonly runs: FakeRun[] = [];
   private server: http.Server;
   private port = 0;
@@ -423,9 +107,10 @@ export class FakeDagster {
     this.server = this.makeServer();
   }
 
-  static async start(opts: { token?: string } = {}): Promise<FakeDagster> {
+  static async start(opts: { token?: string; cloud?: { deployment: string; token: string } } = {}): Promise<FakeDagster> {
     const d = new FakeDagster();
     d.token = opts.token;
+    d.cloud = opts.cloud;
     await d.listen(0);
     return d;
   }
@@ -435,11 +120,23 @@ export class FakeDagster {
     this.runs.push(...runs);
   }
 
-  /** Changes a stored run (e.g. tags added later, which also moves its updateTime). */
+  /** Changes a stored run. New tags move its updateTime to now, as Dagster's `add_run_tags` does, unless `change` sets it. */
   update(runId: string, change: Partial<FakeRun>): void {
     const r = this.runs.find((x) => x.runId === runId);
     if (!r) throw new Error(`no run ${runId}`);
-    Object.assign(r, change);
+    Object.assign(r, change.tags && change.updateTime === undefined ? { ...change, updateTime: Math.max(r.updateTime, Date.now() / 1000) } : change);
+  }
+
+  /** Adds or overwrites tags of a stored run, as Dagster's `add_run_tags` (which moves `updateTime` to now). */
+  addTags(runId: string, tags: Record<string, string>): void {
+    const r = this.runs.find((x) => x.runId === runId);
+    if (!r) throw new Error(`no run ${runId}`);
+    this.update(runId, { tags: { ...r.tags, ...tags } });
+  }
+
+  /** A stored run. */
+  run(runId: string): FakeRun | undefined {
+    return this.runs.find((x) => x.runId === runId);
   }
 
   /** Requests per operation name. */
@@ -483,16 +180,19 @@ export class FakeDagster {
       if (entry) entry.status = status;
       res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/html' : 'application/json' }).end(typeof body === 'string' ? body : JSON.stringify(body));
     };
-    if (req.method !== 'POST' || req.url?.split('?')[0] !== '/graphql') return send(404, '<html>Not Found</html>');
+    const path = req.url?.split('?')[0] ?? '';
+    if (req.method !== 'POST' || path !== (this.cloud ? `/${this.cloud.deployment}/graphql` : '/graphql')) return send(404, '<html>Not Found</html>');
     let body: { query?: string; variables?: Record<string, unknown> | null; operationName?: string | null };
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
     } catch {
       return send(400, { errors: [{ message: 'POST body sent invalid JSON.' }] });
     }
-    const entry: FakeRequest = { operationName: body.operationName ?? null, variables: body.variables ?? {}, authorization: req.headers.authorization, status: 0 };
+    const cloudToken = req.headers['dagster-cloud-api-token'] as string | undefined;
+    const entry: FakeRequest = { operationName: body.operationName ?? null, variables: body.variables ?? {}, authorization: req.headers.authorization, cloudToken, path, status: 0 };
     this.requests.push(entry);
     if (this.token !== undefined && req.headers.authorization !== `Bearer ${this.token}`) return send(401, '<html>401 Unauthorized</html>', entry);
+    if (this.cloud && cloudToken !== this.cloud.token) return send(401, { errors: [{ message: 'Invalid or missing Dagster Cloud API token' }] }, entry);
     const scripted = this.script.shift();
     if (scripted && 'hang' in scripted) return;
     if (scripted && 'http' in scripted) return send(scripted.http, scripted.body ?? `<html>${scripted.http} Bad Gateway</html>`, entry);
@@ -591,8 +291,9 @@ export class FakeDagster {
     const start = afterCursor ? (JSON.parse(Buffer.from(afterCursor, 'base64').toString('utf8')) as { s: number }).s + 1 : 0;
     const end = limit ? Math.min(events.length, start + limit) : events.length;
     const page = events.slice(start, end).map((e, k) => this.eventObject(r, e, start + k));
-    const last = end - 1;
-    return { __typename: 'EventConnection', events: page, cursor: Buffer.from(JSON.stringify({ s: last, c: 'STORAGE_ID' })).toString('base64'), hasMore: end < events.length };
+    // An empty page keeps the cursor; hasMore only says the page is full (Dagster's has_more).
+    const last = Math.max(start, end) - 1;
+    return { __typename: 'EventConnection', events: page, cursor: Buffer.from(JSON.stringify({ s: last, c: 'STORAGE_ID' })).toString('base64'), hasMore: !!limit && page.length === limit };
   }
 
   private eventObject(r: FakeRun, e: FakeEvent, index: number): Record<string, unknown> {
@@ -604,8 +305,12 @@ export class FakeDagster {
         return { ...base, level: 'ERROR', eventType: 'RUN_FAILURE', message: e.message, pipelineName: r.jobName, error: e.error ? pythonError(e.error) : null };
       case 'RunStartEvent':
         return { ...base, level: 'DEBUG', eventType: 'RUN_START', message: e.message ?? `Started execution of run for "${r.jobName}".`, pipelineName: r.jobName };
+      case 'EngineEvent': {
+        const ev = e as Extract<FakeEvent, { type: 'EngineEvent' }>;
+        return { ...base, level: 'INFO', eventType: 'ENGINE_EVENT', message: ev.message, error: ev.error ? pythonError(ev.error) : null, label: null, description: null, markerStart: null, markerEnd: null };
+      }
       default:
-        return { ...base, level: 'DEBUG', eventType: e.type === 'ExecutionStepStartEvent' ? 'STEP_START' : e.type === 'ExecutionStepSuccessEvent' ? 'STEP_SUCCESS' : null, message: e.message };
+        return { ...base, level: 'DEBUG', eventType: e.type === 'ExecutionStepStartEvent' ? 'STEP_START' : e.type === 'ExecutionStepSuccessEvent' ? 'STEP_SUCCESS' : null, message: (e as { message: string }).message, pipelineName: r.jobName };
     }
   }
 }

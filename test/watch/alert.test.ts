@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildDagsterAlert, dbtErrors, errorText, retryReason } from '../../src/watch/alert.js';
+import { buildDagsterAlert, dbtErrors, errorText } from '../../src/watch/alert.js';
 import type { DagsterRunDetail, DagsterRunSummary } from '../../src/watch/dagster-client.js';
 import { blockKitProblems } from '../support/fake-slack.js';
 
@@ -35,19 +35,6 @@ function texts(m: { blocks: unknown[] }): string {
   return JSON.stringify(m.blocks);
 }
 
-describe('retryReason', () => {
-  it("trusts Dagster's will_retry tag, else compares the retry number with the maximum", () => {
-    expect(retryReason(tags({ 'dagster/will_retry': 'true' }))).toMatch(/will retry/);
-    expect(retryReason(tags({ 'dagster/will_retry': 'True' }))).toMatch(/will retry/);
-    expect(retryReason(tags({ 'dagster/will_retry': 'false', 'dagster/max_retries': '3' }))).toBeUndefined();
-    expect(retryReason(tags({ 'dagster/max_retries': '3' }))).toMatch(/retry 0 of 3/);
-    expect(retryReason(tags({ 'dagster/max_retries': '3', 'dagster/retry_number': '2' }))).toMatch(/retry 2 of 3/);
-    expect(retryReason(tags({ 'dagster/max_retries': '3', 'dagster/retry_number': '3' }))).toBeUndefined();
-    expect(retryReason(tags({ 'dagster/max_retries': '0' }))).toBeUndefined();
-    expect(retryReason([])).toBeUndefined();
-  });
-});
-
 describe('dbt errors', () => {
   it('keeps only what follows "Errors parsed from dbt logs", without the stack trace', () => {
     expect(dbtErrors(DBT_MESSAGE)).toBe('Database Error in model stg__mitlearn__users (models/staging/stg__mitlearn__users.sql)\n  column "email" does not exist');
@@ -76,6 +63,7 @@ describe('buildDagsterAlert', () => {
       ],
       stepFailures: [{ stepKey: 'dbt_build', message: 'Execution of step "dbt_build" failed.', error: { message: DBT_MESSAGE } }],
       runFailure: { message: 'Execution of run for "edxorg_archive_job" failed.', error: null },
+      lastEngineEvent: null,
       truncated: false,
     };
     const m = buildDagsterAlert(run, detail, ctx);
@@ -97,6 +85,7 @@ describe('buildDagsterAlert', () => {
       steps: [{ stepKey: 'extract', status: 'IN_PROGRESS' }],
       stepFailures: [],
       runFailure: { message: 'Run worker failed: the pod was OOMKilled.', error: null },
+      lastEngineEvent: null,
       truncated: false,
     };
     const m = buildDagsterAlert({ ...run, tags: [] }, detail, ctx);
@@ -107,18 +96,38 @@ describe('buildDagsterAlert', () => {
   });
 
   it('still alerts on a run Dagster no longer has, and stays within Slack limits for huge failures', () => {
-    const gone = buildDagsterAlert(run, { found: false, steps: [], stepFailures: [], runFailure: null, truncated: false }, ctx);
+    const gone = buildDagsterAlert(run, { found: false, steps: [], stepFailures: [], runFailure: null, lastEngineEvent: null, truncated: false }, ctx);
     expect(texts(gone)).toContain('no longer has this run');
     const many: DagsterRunDetail = {
       found: true,
       steps: [],
       stepFailures: Array.from({ length: 60 }, (_, i) => ({ stepKey: `step_${i}_${'k'.repeat(300)}`, message: '', error: { message: `E${i} ` + 'x'.repeat(20_000) } })),
       runFailure: null,
+      lastEngineEvent: null,
       truncated: true,
     };
     const m = buildDagsterAlert({ ...run, jobName: 'j'.repeat(5000), repositoryOrigin: { repositoryLocationName: 'l'.repeat(5000), repositoryName: '' } }, many, ctx);
     expect(blockKitProblems(m as unknown as Record<string, unknown>)).toEqual([]);
     expect(texts(m)).toContain('event log is longer than the watcher reads');
     expect(texts(m)).toContain('more failed steps not shown');
+  });
+  it('names what Dagster logged last when a killed run worker left no step failure, and the attempt of a retry', () => {
+    const detail: DagsterRunDetail = {
+      found: true,
+      steps: [{ stepKey: 'worker_dies', status: 'IN_PROGRESS' }],
+      stepFailures: [],
+      runFailure: { message: 'This run has been marked as failed from outside the execution context.', error: null },
+      lastEngineEvent: { message: '[DagsterApiServer] Run execution process for 8d2b was terminated by signal 9 (SIGKILL).', error: null },
+      truncated: false,
+    };
+    const retried = tags({ 'dagster/retry_number': '2', 'dagster/root_run_id': '11111111-2222-4333-8444-555555555555' });
+    const m = buildDagsterAlert({ ...run, tags: retried }, detail, { ...ctx, note: 'Dagster took its retry back.' });
+    expect(texts(m)).toContain('marked as failed from outside the execution context.\\n\\n[DagsterApiServer] Run execution process for 8d2b was terminated by signal 9 (SIGKILL).');
+    expect(texts(m)).toContain('*Attempt:* attempt 3 (retry 2 of run 11111111), the last');
+    expect(m.blocks.at(-2)).toEqual({ type: 'context', elements: [{ type: 'mrkdwn', text: 'Dagster took its retry back.' }] });
+    // With a step failure, the engine's last word is not the reason.
+    const withStep = buildDagsterAlert(run, { ...detail, stepFailures: [{ stepKey: 'worker_dies', message: '', error: { message: 'ValueError: x' } }] }, ctx);
+    expect(texts(withStep)).not.toContain('SIGKILL');
+    expect(texts(withStep)).not.toContain('Attempt');
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DagsterClient, DagsterError, DAGSTER_QUERIES } from '../../src/watch/dagster-client.js';
+import { DagsterClient, DagsterError, isDagsterCloud, DAGSTER_QUERIES } from '../../src/watch/dagster-client.js';
 import { FakeDagster } from '../support/fake-dagster.js';
 import { failedRun, secondsAgo } from './helpers.js';
 
@@ -93,7 +93,8 @@ describe('DagsterClient', () => {
     expect(detail.steps.map((s) => s.status)).toEqual(['FAILURE', 'SKIPPED']);
     expect(detail.stepFailures).toEqual([{ stepKey: 'a', message: 'Execution of step "a" failed.', error: { message: 'boom', className: 'RuntimeError', errorChain: [{ isExplicitLink: true, error: { message: 'root cause', className: null } }] } }]);
     expect(detail.runFailure).toEqual({ message: 'Execution failed.', error: null });
-    expect(d.count('RunnerWatcherRunEvents')).toBe(3); // 9 events in pages of 3
+    // 9 events in pages of 3: the third page is full, and Dagster's hasMore only says so, so a fourth (empty) one is read.
+    expect(d.count('RunnerWatcherRunEvents')).toBe(4);
     expect(await new DagsterClient({ url: d.url }).runDetail('gone')).toMatchObject({ found: false });
   });
 
@@ -102,6 +103,17 @@ describe('DagsterClient', () => {
     await expect(new DagsterClient({ url: d.url }).failedRunsSince(1)).rejects.toMatchObject({ kind: 'http', message: expect.stringMatching(/HTTP 401.*dagster\.token/) });
     await new DagsterClient({ url: d.url, token: 's3cr3t-dagster-token' }).failedRunsSince(1);
     expect(d.requests.at(-1)!.authorization).toBe('Bearer s3cr3t-dagster-token');
+  });
+
+  it('knows Dagster+ by its host, or by `cloud`, and posts to the deployment', () => {
+    const c = new DagsterClient({ url: 'https://acme.dagster.cloud/prod/', token: 't' });
+    expect(c.cloud).toBe(true);
+    expect(c.endpoint).toBe('https://acme.dagster.cloud/prod/graphql');
+    expect(isDagsterCloud('https://ACME.dagster.cloud/staging')).toBe(true);
+    expect(isDagsterCloud('https://dagster.cloud.example.org/prod')).toBe(false);
+    expect(isDagsterCloud('https://notdagster.cloud/prod')).toBe(false);
+    expect(new DagsterClient({ url: 'https://pipelines.odl.mit.edu' }).cloud).toBe(false);
+    expect(new DagsterClient({ url: 'https://proxy.example.org/prod', cloud: true }).cloud).toBe(true);
   });
 
   it('turns every kind of failure into a DagsterError', async () => {

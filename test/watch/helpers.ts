@@ -21,6 +21,8 @@ export interface ProjectOptions {
   token?: boolean;
   /** A second notification in `notify` (another webhook, env SLACK_WEBHOOK_URL_2). */
   twoTargets?: boolean;
+  /** Adds `cloud: true` (Dagster+). */
+  cloud?: boolean;
 }
 
 /** Writes `<root>/pipelines/main.yaml` with one environment (`production`, dagster_url from env) and one watcher. */
@@ -46,7 +48,7 @@ notifications:
     slack: {webhook: "\${secret:slack_webhook_2}"}
 watchers:
   - name: dagster_run_failures
-    dagster: {url: "\${var:dagster_url}"${o.token ? ', token: "${secret:dagster_token}"' : ''}}
+    dagster: {url: "\${var:dagster_url}"${o.token ? ', token: "${secret:dagster_token}"' : ''}${o.cloud ? ', cloud: true' : ''}}
     interval: ${o.interval ?? '30s'}
     notify: [run_failure_slack${o.twoTargets ? ', second_slack' : ''}]
     default_status: ${o.defaultStatus ?? 'stopped'}

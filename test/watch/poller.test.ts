@@ -33,11 +33,12 @@ interface Setup {
 async function setup(o: ProjectOptions & { dagsterToken?: string } = {}): Promise<Setup> {
   const root = tempDir();
   const dir = writeProject(root, o);
-  const dagster = await FakeDagster.start({ token: o.dagsterToken });
+  const cloud = o.cloud && o.dagsterToken ? { deployment: 'prod', token: o.dagsterToken } : undefined;
+  const dagster = await FakeDagster.start(cloud ? { cloud } : { token: o.dagsterToken });
   const slack = await FakeSlack.start();
   const slack2 = await FakeSlack.start();
   cleanup.push(() => dagster.close(), () => slack.close(), () => slack2.close());
-  const env: Record<string, string> = { TEST_DAGSTER_URL: dagster.url, SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_URL_2: slack2.url };
+  const env: Record<string, string> = { TEST_DAGSTER_URL: cloud ? `${dagster.url}/prod` : dagster.url, SLACK_WEBHOOK_URL: slack.url, SLACK_WEBHOOK_URL_2: slack2.url };
   if (o.dagsterToken) env['DAGSTER_TOKEN'] = o.dagsterToken;
   const { defs, environment } = await load(dir, env);
   const home = path.join(root, '.runner');
@@ -102,18 +103,62 @@ describe('pollOnce', () => {
     expect(cursor.updated_after).toBe(Math.max(...runs.map((r) => r.updateTime)));
   });
 
-  it("does not alert on a run Dagster will retry, and alerts on the retry that is the last one", async () => {
+  it('alerts unless Dagster said it will retry: a max_retries tag alone (retries disabled) alerts, a started retry skips, the last attempt alerts', async () => {
     const s = await setup();
-    const first = failedRun({ ago: 300, tags: { 'dagster/will_retry': 'true', 'dagster/max_retries': '1' } });
-    const older = failedRun({ ago: 290, tags: { 'dagster/max_retries': '2', 'dagster/retry_number': '1' } });
-    const last = failedRun({ ago: 200, tags: { 'dagster/max_retries': '1', 'dagster/retry_number': '1', 'dagster/will_retry': 'false' } });
-    s.dagster.add(first, older, last);
+    const retry = failedRun({ ago: 250, status: 'STARTED', tags: { 'dagster/retry_number': '1' } });
+    const first = failedRun({ ago: 300, tags: { 'dagster/will_retry': 'true', 'dagster/max_retries': '1', 'dagster/auto_retry_run_id': retry.runId } });
+    const disabled = failedRun({ ago: 290, tags: { 'dagster/max_retries': '2', 'dagster/retry_number': '1' } });
+    const last = failedRun({ ago: 200, tags: { 'dagster/max_retries': '1', 'dagster/retry_number': '1', 'dagster/root_run_id': first.runId, 'dagster/will_retry': 'false' } });
+    s.dagster.add(first, disabled, retry, last);
     const out = await s.poll();
-    expect(out.skipped.sort()).toEqual([first.runId, older.runId].sort());
-    expect(s.alerted()).toEqual([last.runId]);
+    expect(out.pending).toEqual([first.runId]);
+    expect(out.skipped).toEqual([first.runId]); // its retry has started: settled in the same poll
+    expect(s.alerted()).toEqual([disabled.runId, last.runId]);
+    expect(JSON.stringify(s.slack.accepted[1])).toContain(`*Attempt:* attempt 2 (retry 1 of run ${first.runId.split('-')[0]})`);
     const h = watcherHistory(s.deps.def, s.store.db, 10);
-    expect(h.entries.find((e) => e.kind === 'alert' && e.run_id === first.runId)).toMatchObject({ status: 'skipped', detail: expect.stringContaining('dagster/will_retry=true') });
-    expect(h.entries.find((e) => e.kind === 'alert' && e.run_id === older.runId)).toMatchObject({ status: 'skipped', detail: expect.stringContaining('retry 1 of 2') });
+    expect(h.entries.find((e) => e.kind === 'alert' && e.run_id === first.runId)).toMatchObject({ status: 'skipped', detail: `Dagster retried it as run ${retry.runId} (STARTED)` });
+  });
+
+  it('keeps a run Dagster will retry pending until the retry starts, and alerts when Dagster takes the retry back', async () => {
+    const s = await setup();
+    const a = failedRun({ ago: 300, tags: { 'dagster/will_retry': 'true' } });
+    const b = failedRun({ ago: 290, tags: { 'dagster/will_retry': 'true' } });
+    s.dagster.add(a, b);
+    expect((await s.poll()).pending).toEqual([a.runId, b.runId]);
+    expect(await s.poll()).toMatchObject({ claimed: [], skipped: [], pending: [] });
+    expect(s.rows().map((r) => r.status)).toEqual(['retry_pending', 'retry_pending']);
+    // The daemon creates a's retry (not submitted yet: Dagster may still take it back), then submits it.
+    const retry = failedRun({ ago: 0, status: 'NOT_STARTED', tags: { 'dagster/retry_number': '1' } });
+    s.dagster.add(retry);
+    s.dagster.addTags(a.runId, { 'dagster/auto_retry_run_id': retry.runId });
+    expect((await s.poll()).skipped).toEqual([]);
+    s.dagster.update(retry.runId, { status: 'QUEUED' });
+    expect((await s.poll()).skipped).toEqual([a.runId]);
+    // Submitting b's retry failed: the daemon writes will_retry=false. b's failure is final.
+    s.dagster.addTags(b.runId, { 'dagster/will_retry': 'false' });
+    const out = await s.poll();
+    expect(out.claimed).toEqual([b.runId]);
+    expect(s.alerted()).toEqual([b.runId]);
+    expect(JSON.stringify(s.slack.accepted[0])).toContain('Dagster took its retry back (dagster/will_retry=false)');
+    expect(s.rows().find((r) => r.run_id === b.runId)).toMatchObject({ status: 'sent' });
+    expect(await s.poll()).toMatchObject({ claimed: [], delivered: [] });
+  });
+
+  it('alerts on a skipped run that Dagster lists again with will_retry=false, and on a retry that never starts', async () => {
+    const s = await setup();
+    const retry = failedRun({ ago: 200, status: 'STARTING', tags: { 'dagster/retry_number': '1' } });
+    const a = failedRun({ ago: 300, tags: { 'dagster/will_retry': 'true', 'dagster/auto_retry_run_id': retry.runId } });
+    const stuck = failedRun({ ago: 290, tags: { 'dagster/will_retry': 'true' } });
+    s.dagster.add(a, stuck, retry);
+    expect((await s.poll()).skipped).toEqual([a.runId]);
+    s.dagster.addTags(a.runId, { 'dagster/will_retry': 'false' });
+    expect((await s.poll()).claimed).toEqual([a.runId]);
+    expect(s.alerted()).toEqual([a.runId]);
+    // No retry for `stuck` (the daemon is down): alerted once the wait has run out, saying so.
+    const late = await s.poll(undefined, { now: () => new Date(Date.now() + 16 * 60_000) });
+    expect(late.claimed).toEqual([stuck.runId]);
+    expect(s.alerted()).toEqual([a.runId, stuck.runId]);
+    expect(JSON.stringify(s.slack.accepted[1])).toContain('no retry was launched within 15 min: is dagster-daemon running?');
   });
 
   it("alerts on a run without step failures with the run's own failure message", async () => {
@@ -124,6 +169,19 @@ describe('pollOnce', () => {
     const payload = JSON.stringify(s.slack.accepted[0]);
     expect(payload).toContain('The run failed before any step started:');
     expect(payload).toContain('Run timed out due to taking longer than 300 seconds to start.');
+  });
+
+  it('masks every secret the runner knows in what Dagster reports, even one the watcher does not use', async () => {
+    const s = await setup();
+    // A declared secret (dagster_token from DAGSTER_TOKEN) that this watcher does not send; Dagster's error quotes it.
+    const secret = 'dgp_quoted-by-a-failing-op-0123456789';
+    const long = `${'x'.repeat(3000)} connect failed with password=${secret} & more`;
+    s.dagster.add(failedRun({ steps: [], events: [{ type: 'RunFailureEvent', message: long }] }));
+    await s.poll(undefined, { processEnv: { ...s.deps.processEnv, DAGSTER_TOKEN: secret } });
+    expect(s.slack.accepted).toHaveLength(1);
+    const dump = JSON.stringify([s.slack.accepted, s.rows(), s.printed]);
+    expect(dump).not.toContain(secret);
+    expect(dump).not.toContain(secret.slice(0, 12));
   });
 
   it('shows only the dbt errors of a dbt step failure', async () => {
@@ -254,10 +312,10 @@ describe('pollOnce', () => {
     s.dagster.add(fresh);
     const out = await s.poll(undefined, { tuning: { settleMs: 5000 } });
     expect(out.claimed).toEqual([]);
-    // Dagster tags it (which also moves its updateTime), then the next poll skips it.
-    s.dagster.update(fresh.runId, { tags: { 'dagster/will_retry': 'true' }, updateTime: fresh.updateTime + 0.2 });
+    // Dagster tags it (which also moves its updateTime), then the next poll waits for the retry.
+    s.dagster.addTags(fresh.runId, { 'dagster/will_retry': 'true' });
     const later = await s.poll(undefined, { tuning: { settleMs: 5000 }, now: () => new Date(Date.now() + 10_000) });
-    expect(later.skipped).toEqual([fresh.runId]);
+    expect(later.pending).toEqual([fresh.runId]);
     expect(s.slack.received).toHaveLength(0);
   });
 
@@ -277,6 +335,35 @@ describe('pollOnce', () => {
     expect(s.slack.accepted).toHaveLength(1);
     const dump = JSON.stringify([s.rows(), [...readWatcherStates(s.store.db).values()]]);
     expect(dump).not.toContain(token);
+  });
+
+  it('sends Dagster+ its token as Dagster-Cloud-Api-Token, to the deployment URL, and links the alert there', async () => {
+    const token = 'user:dgc_0123456789abcdef';
+    const s = await setup({ token: true, cloud: true, dagsterToken: token });
+    const run = failedRun();
+    s.dagster.add(run);
+    await s.poll();
+    expect(s.dagster.requests.length).toBeGreaterThan(0);
+    expect(s.dagster.requests.every((r) => r.path === '/prod/graphql' && r.cloudToken === token && r.authorization === undefined && r.status === 200)).toBe(true);
+    expect(JSON.stringify(s.slack.accepted[0])).toContain(`${s.dagster.url}/prod/runs/${run.runId}`);
+    expect(JSON.stringify(s.rows())).not.toContain(token);
+    // A wrong token: Dagster+ answers 401, and the error points at the token.
+    s.dagster.cloud = { deployment: 'prod', token: 'another' };
+    await expect(s.poll()).rejects.toMatchObject({ kind: 'http', message: expect.stringMatching(/HTTP 401 \(check the watcher's dagster\.token, a Dagster\+ user or agent token/) });
+  });
+
+  it('refuses a Dagster+ watcher without a token or without a deployment in its URL', async () => {
+    // Caught while loading (runner check) when the file says cloud: true...
+    await expect(setup({ cloud: true })).rejects.toThrow(/watcher `dagster_run_failures` is on Dagster\+ \(cloud: true\) but has no dagster\.token/);
+    // ...and at poll time when the URL says so.
+    const plain = await setup();
+    const onCloud = { ...plain.deps.processEnv, TEST_DAGSTER_URL: 'https://acme.dagster.cloud/prod' };
+    const loaded = await load(path.join(path.dirname(plain.home), 'pipelines'), onCloud);
+    await expect(plain.poll(undefined, { defs: loaded.defs, env: loaded.environment, processEnv: onCloud })).rejects.toThrow(/Dagster\+ needs dagster\.token/);
+    const bare = await setup({ token: true, dagsterToken: 'x' });
+    const processEnv = { ...bare.deps.processEnv, TEST_DAGSTER_URL: 'https://acme.dagster.cloud/' };
+    const { defs, environment } = await load(path.join(path.dirname(bare.home), 'pipelines'), processEnv);
+    await expect(bare.poll(undefined, { defs, env: environment, processEnv })).rejects.toThrow('dagster.url of Dagster+ must name the deployment (https://ORG.dagster.cloud/prod), not `https://acme.dagster.cloud/`');
   });
 
   it('prints the alert when no webhook is configured', async () => {

@@ -133,6 +133,24 @@ describe('WatchService', () => {
     expect(h.find((e) => e.kind === 'recovered')).toMatchObject({ detail: 'Dagster answered again after 2 failed polls' });
   });
 
+  it('counts the runs held back for a Dagster retry, and alerts when Dagster takes the retry back', async () => {
+    const s = await setup();
+    setWatcherStatus(s.cli.db, s.def, 'running', new Date(s.now() - 3_600_000));
+    const run = failedRun({ ago: 100, tags: { 'dagster/will_retry': 'true' } });
+    s.dagster.add(run);
+    await s.pass();
+    let text = s.registry.render();
+    expect(metric(text, 'runner_watcher_retry_pending_runs{watcher="dagster_run_failures"}')).toBe(1);
+    expect(metric(text, 'runner_watcher_alerts_total{status="retry_pending",watcher="dagster_run_failures"}')).toBe(1);
+    expect(s.slack.accepted).toHaveLength(0);
+    s.dagster.addTags(run.runId, { 'dagster/will_retry': 'false' });
+    await s.pass(30_000);
+    text = s.registry.render();
+    expect(metric(text, 'runner_watcher_retry_pending_runs{watcher="dagster_run_failures"}')).toBe(0);
+    expect(s.slack.accepted).toHaveLength(1);
+    expect(s.log.lines.some((l) => l.startsWith(`warn alerting on run ${run.runId} of job nightly_job after all: Dagster took its retry back`))).toBe(true);
+  });
+
   it('records a watcher whose URL does not resolve as a failing poll', async () => {
     const s = await setup();
     const service = new WatchService({ db: () => s.store.db, defs: () => s.defs, processEnv: {}, log: s.log, now: () => new Date(s.now()) });

@@ -18,5 +18,6 @@ import { register as serve } from './serve.js';
 import { register as gc } from './gc.js';
 import { register as render } from './render.js';
 import { register as watcher } from './watcher.js';
+import { register as tools } from './tools.js';
 
-export const COMMANDS: Array<(program: Command) => void> = [list, check, graph, materialize, retry, runs, show, logs, notify, schedule, watcher, serve, gc, render];
+export const COMMANDS: Array<(program: Command) => void> = [list, check, graph, materialize, retry, runs, show, logs, notify, schedule, watcher, serve, gc, render, tools];

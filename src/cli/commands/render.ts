@@ -18,12 +18,14 @@ export function register(program: Command): void {
   cmd.addHelpText(
     'after',
     `
-Secrets are never resolved: they show as ***. The output is YAML, so it can be diffed or
+Secrets are never resolved: they show as ***. In an environment with \`kubernetes:\`, the
+output is the Secret and the Job manifest one attempt of the step creates. The output is YAML, so it can be diffed or
 checked with another tool (e.g. OpenMetadata's schema validator).
 
 Examples:
   runner render openmetadata/trino/lineage
   runner render openmetadata__dbt__metadata --env production
+  runner render openmetadata/trino/profiling --env k8s      # the Job manifest
   runner render openmetadata/dagster/metadata -p pipelines > /tmp/dagster.yaml`,
   );
   cmd.action(async (key: string, opts: RenderOptions) => {
@@ -43,6 +45,18 @@ Examples:
     const sub = substituteDeep(asset.config, { env: process.env, vars: env.vars, secrets: 'mask' });
     if (sub.errors.length > 0) {
       throw new InputError(sub.errors.map((e) => ({ pos: asset.pos, message: `asset \`${asset.key}\`: config.${e.path.join('.')}: ${e.message}` })));
+    }
+    if (env.kubernetes) {
+      // This environment runs steps as Kubernetes Jobs: show the objects a step creates.
+      const { renderJobManifests } = await import('../../launchers/kubernetes/render.js');
+      let text: string;
+      try {
+        text = renderJobManifests(handler, asset, sub.value, env, defs.projectDir);
+      } catch (err) {
+        throw new InputError({ pos: asset.pos, message: `asset \`${asset.key}\`: ${err instanceof Error ? err.message : String(err)}` });
+      }
+      process.stdout.write(`# ${asset.key} (environment ${env.name}, handler ${asset.handler}, as a Kubernetes Job)\n${text}\n`);
+      return;
     }
     let rendered;
     try {

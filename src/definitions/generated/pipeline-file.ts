@@ -1,7 +1,7 @@
 /* Generated from schemas/ by `npm run gen` (json-schema-to-typescript). Do not edit. */
 
 /**
- * A duration: a number followed by a unit, `ms`, `s`, `m`, `h` or `d` (e.g. `30s`, `2h`, `90d`), at most `3650d` (ten years; a longer one is an error). Timers of any length up to that work: a `30d` timeout waits 30 days.
+ * A duration: a number followed by a unit, `ms`, `s`, `m`, `h` or `d` (e.g. `30s`, `2h`, `90d`), at most `3650d`.
  */
 export type Duration = string;
 /**
@@ -65,6 +65,16 @@ export type Asset = {
    * The named pool (see `runner.pools`) that limits how many such steps run at once.
    */
   pool?: Name;
+  /**
+   * Kubernetes settings of this asset's steps, over its environment's and its pool's (only used in an environment with `kubernetes:`).
+   */
+  kubernetes?: {
+    resources?: KubernetesResources;
+    /**
+     * The container image of this asset's steps (over the environment's `kubernetes.image` and the handler's default).
+     */
+    image?: string;
+  };
 };
 /**
  * An asset key: segments of letters, digits, `_`, `.` and `-` joined by `/` (e.g. `openmetadata/trino/metadata`). A segment may not contain `__`: the legacy form `openmetadata__trino__metadata` names the same key.
@@ -78,6 +88,10 @@ export type Name = string;
  * Variables of the runner's environment that steps inherit besides the minimal set (`PATH`, `HOME`, `TMPDIR`, locale, `TZ`, proxies): names, or prefixes ending in `*` (e.g. `AWS_*`). `VAULT_*`, the runner's own credentials and the variables behind secrets a step does not name are never inherited.
  */
 export type InheritEnv = string[];
+/**
+ * A Kubernetes quantity, e.g. `500m`, `2`, `4Gi`.
+ */
+export type KubernetesQuantity = string | number;
 /**
  * A schedule: runs a job or a selection at the times a cron expression gives.
  */
@@ -134,6 +148,36 @@ export type Schedule = {
 } & Schedule1;
 export type Schedule1 = {
   [k: string]: unknown;
+};
+/**
+ * How this environment runs OpenMetadata ingestion: the server workflows send to, the token, and where the `metadata` CLI lives (a command, or a container image).
+ */
+export type OpenMetadataSettings = {
+  /**
+   * The OpenMetadata server's API URL that workflows send to (default `${var:openmetadata_url}`), e.g. `http://localhost:8585/api`.
+   */
+  url?: string;
+  /**
+   * The bot's JWT, as a secret reference (default `${secret:openmetadata_jwt}`).
+   */
+  jwt?: string;
+  /**
+   * The argv that runs the `metadata` CLI (default `[metadata]` on PATH), e.g. `[uv, run, metadata]` or a virtualenv's binary.
+   *
+   * @minItems 1
+   *
+   * Items: One argument.
+   */
+  cli?: [string, ...string[]];
+  /**
+   * Run the CLI in this container image instead, e.g. `openmetadata/ingestion:1.10.4`.
+   */
+  image?: string;
+  /**
+   * The container engine that runs `image` (default `docker`; `podman` works too).
+   */
+  engine?: string;
+  install?: OpenMetadataInstall;
 };
 /**
  * A secret's sources, tried in order: the environment variable, then Vault. It fails only when none yields a value.
@@ -259,6 +303,23 @@ export interface RetryPolicy {
   jitter?: boolean;
 }
 /**
+ * Compute resources of a step's container (requests and limits), e.g. `{requests: {cpu: 500m, memory: 1Gi}, limits: {memory: 4Gi}}`. Set keys replace the same keys of the level below: environment, then pool, then asset.
+ */
+export interface KubernetesResources {
+  /**
+   * What the scheduler reserves for the container, by resource name (`cpu`, `memory`, `ephemeral-storage`).
+   */
+  requests?: {
+    [k: string]: KubernetesQuantity;
+  };
+  /**
+   * The most the container may use, by resource name; a container over its memory limit is OOMKilled.
+   */
+  limits?: {
+    [k: string]: KubernetesQuantity;
+  };
+}
+/**
  * A job: a named selection of assets.
  */
 export interface Job {
@@ -295,7 +356,7 @@ export interface Environments {
   [k: string]: Environment | Name | undefined;
 }
 /**
- * One environment: its variables and how it reaches Vault and the OpenMetadata CLI.
+ * One environment: its variables and how it reaches Vault, the OpenMetadata CLI and (optionally) Kubernetes.
  */
 export interface Environment {
   /**
@@ -314,6 +375,7 @@ export interface Environment {
   vault?: VaultSettings;
   openmetadata?: OpenMetadataSettings;
   inherit_env?: InheritEnv;
+  kubernetes?: KubernetesSettings;
 }
 /**
  * How this environment reaches HashiCorp Vault.
@@ -363,33 +425,121 @@ export interface VaultAuth {
   secret_id_env?: string;
 }
 /**
- * How this environment runs OpenMetadata ingestion: the server workflows send to, the token, and where the `metadata` CLI lives (a command, or a container image).
+ * The runner installs the `metadata` CLI itself: a virtual environment per version and plugin set under RUNNER_HOME/tools/, with the plugins (pip extras) of the connectors the selected assets use (see docs/openmetadata.md). Not with `cli` or `image`.
  */
-export interface OpenMetadataSettings {
+export interface OpenMetadataInstall {
   /**
-   * The OpenMetadata server's API URL that workflows send to (default `${var:openmetadata_url}`), e.g. `http://localhost:8585/api`.
+   * A version spec: a release (`1.7.7.4`), a wildcard (`1.7.*`, the newest matching release) or `server` (the server's major.minor, asked before the run).
    */
-  url?: string;
+  version: string;
   /**
-   * The bot's JWT, as a secret reference (default `${secret:openmetadata_jwt}`).
-   */
-  jwt?: string;
-  /**
-   * The argv that runs the `metadata` CLI (default `[metadata]` on PATH), e.g. `[uv, run, metadata]` or a virtualenv's binary.
+   * Extra plugins (pip extras of openmetadata-ingestion) to install besides those of the connectors in use, e.g. `[datalake-s3]`.
    *
-   * @minItems 1
-   *
-   * Items: One argument.
+   * Items: A plugin: a pip extra name such as `trino` or `datalake-s3`.
    */
-  cli?: [string, ...string[]];
+  plugins?: string[];
+}
+/**
+ * Run this environment's steps as Kubernetes Jobs, one per step attempt, instead of local processes. The runner stays the coordinator (its store, retries, alerts); the cluster runs the steps. See docs/kubernetes.md.
+ */
+export interface KubernetesSettings {
   /**
-   * Run the CLI in this container image instead, e.g. `openmetadata/ingestion:1.10.4`.
+   * The namespace the Jobs run in (default: the runner's own namespace in a cluster, else the kubeconfig context's, else `default`).
+   */
+  namespace?: string;
+  /**
+   * The kubeconfig context to use (default: the current one). Ignored in a cluster, where the pod's service account is used.
+   */
+  context?: string;
+  /**
+   * The container image of `command` assets (their program must be in it). The `openmetadata` handler uses `openmetadata.image`, else the ingestion image of its CLI version.
    */
   image?: string;
   /**
-   * The container engine that runs `image` (default `docker`; `podman` works too).
+   * When the kubelet pulls the image (default: Kubernetes' own default for the tag).
    */
-  engine?: string;
+  image_pull_policy?: 'Always' | 'IfNotPresent' | 'Never';
+  /**
+   * The service account the step pods run as (default: the namespace's `default`).
+   */
+  service_account?: string;
+  /**
+   * The group the step pods' volumes belong to (`securityContext.fsGroup`): the kubelet gives it read access to the mounted step files (mode 0400), so an image whose user is not root can read them.
+   */
+  fs_group?: number;
+  resources?: KubernetesResources;
+  /**
+   * Resources per pool (`runner.pools`): applied to the steps of assets in that pool, over the environment's.
+   */
+  pools?: {
+    /**
+     * A pool's settings.
+     */
+    [k: string]: {
+      resources?: KubernetesResources;
+    };
+  };
+  /**
+   * Node labels a step's pod must run on, e.g. `{workload: ingestion}`.
+   */
+  node_selector?: {
+    /**
+     * The label's value.
+     */
+    [k: string]: string;
+  };
+  /**
+   * Taints the step pods tolerate.
+   */
+  tolerations?: KubernetesToleration[];
+  /**
+   * Names of Secrets (in the namespace) that hold the registry credentials for the images.
+   *
+   * Items: A Secret's name.
+   */
+  image_pull_secrets?: string[];
+  /**
+   * Labels added to every Job and pod (the runner adds its own: run id, asset key, attempt).
+   */
+  labels?: {
+    /**
+     * The label's value.
+     */
+    [k: string]: string;
+  };
+  /**
+   * How long a finished Job (and its pod, logs and Secret) stays in the cluster before Kubernetes deletes it (default 1d).
+   */
+  ttl_after_finished?: Duration;
+  /**
+   * How long a step's pod may stay Pending (unschedulable, waiting for a node) before the step fails with the scheduler's reason (default 15m).
+   */
+  pending_timeout?: Duration;
+}
+/**
+ * A toleration: lets the step's pod run on nodes with a matching taint.
+ */
+export interface KubernetesToleration {
+  /**
+   * The taint key it tolerates (empty with `operator: Exists` tolerates every taint).
+   */
+  key?: string;
+  /**
+   * `Equal` (default) or `Exists`.
+   */
+  operator?: 'Equal' | 'Exists';
+  /**
+   * The taint value (with `Equal`).
+   */
+  value?: string;
+  /**
+   * The taint effect it tolerates (empty: all).
+   */
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  /**
+   * With `NoExecute`: how long the pod stays bound after the taint appears.
+   */
+  toleration_seconds?: number;
 }
 /**
  * A notification: which run events go where.
@@ -442,9 +592,13 @@ export interface Watcher {
      */
     url: string;
     /**
-     * A bearer token for a proxy or Dagster+, as a secret reference: `${secret:NAME}`.
+     * A token, as a secret reference: `${secret:NAME}`. Sent as `Dagster-Cloud-Api-Token` to Dagster+, else as `Authorization: Bearer` (a proxy in front of the webserver).
      */
     token?: string;
+    /**
+     * Whether the webserver is Dagster+ (default: whether the URL's host ends in `.dagster.cloud`). Dagster+ needs `token` and a URL that names the deployment: `https://ORG.dagster.cloud/prod`.
+     */
+    cloud?: boolean;
   };
   /**
    * How often to poll (default 30s).

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Handler, RunContext, StepResult } from '../handler.js';
 import schema from '../../../schemas/handlers/command.schema.json' with { type: 'json' };
 import { runStepProcess } from '../../execution/step-process.js';
+import { commandSpec, runCommandRemote } from './remote.js';
 
 /** The config of a `command` asset (schemas/handlers/command.schema.json). */
 export interface CommandConfig {
@@ -34,7 +35,8 @@ export const commandHandler: Handler<CommandConfig> = {
   render({ config }) {
     return { command: [...config.run], ...(config.env ? { env: { ...config.env } } : {}) };
   },
-  run: runCommand,
+  run: (ctx) => (ctx.launcher ? runCommandRemote(ctx) : runCommand(ctx)),
+  spec: commandSpec,
 };
 
 export default commandHandler;

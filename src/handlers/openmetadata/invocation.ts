@@ -38,9 +38,11 @@ export interface InvocationOptions {
   user?: string;
 }
 
-/** The argv for a step. */
+/** The argv for a step (the settings' CLI must be a command or an image). */
 export function buildInvocation(settings: OmSettings, o: InvocationOptions): Invocation {
   const r = settings.runner;
+  // An installed CLI is resolved to its command first (cli-tool.ts): nothing to run yet.
+  if (r.kind === 'install') throw new Error('the OpenMetadata CLI to install was not resolved to its executable');
   if (r.kind === 'command') {
     return { argv: [...r.argv, o.subcommand, '-c', path.join(o.workdir, WORKFLOW_FILE)], env: {} };
   }

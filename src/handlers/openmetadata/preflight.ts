@@ -6,39 +6,42 @@
 import { access } from 'node:fs/promises';
 import { execa } from 'execa';
 import type { CheckResult, PreflightContext } from '../handler.js';
-import type { ResolvedEnvironment } from '../../definitions/environment.js';
 import type { OpenMetadataConfig } from './types.js';
 import { resolveSettings, type OmSettings } from './settings.js';
 import { imageVersion, versionArgv } from './invocation.js';
+import { kubernetesCliRow } from './remote.js';
 import { dbtArtifacts } from './paths.js';
 import { substitute } from '../../definitions/interpolate.js';
+import { majorMinor, parseVersion, PREFLIGHT_TIMEOUT_MS, reason, serverVersion, withTimeout } from './server.js';
+import type { InstallRunner } from './settings.js';
+import { effectiveSpec, pluginsOfConfigs, rememberRun } from './cli-tool.js';
+import { noteSharedWorkflows } from './shared-run.js';
+import { OPENMETADATA_PACKAGE, normalizePlugins, pluginsFor } from '../../tools/plugins.js';
+import { OPENMETADATA_TOOL, resolveVersion } from '../../tools/openmetadata.js';
+import { serverSpec } from '../../tools/versions.js';
+import { findInstalled } from '../../tools/manifest.js';
+import { homeOf, toolsDir } from '../../tools/paths.js';
 
-/** How long one network call or `metadata --version` may take. */
-export const PREFLIGHT_TIMEOUT_MS = 30_000;
-
-/** `1.10.4` from `metadata 1.10.4 from /path (python 3.11)`, `1.10.4.1`, `1.10.4-SNAPSHOT`. */
-export function parseVersion(text: string): string | undefined {
-  return /(\d+\.\d+\.\d+)/.exec(text)?.[1];
-}
-
-/** `1.10` of `1.10.4`. */
-export function majorMinor(version: string): string {
-  return version.split('.').slice(0, 2).join('.');
-}
+export { majorMinor, parseVersion };
 
 /** Runs every check for the assets of one handler. */
 export async function preflightChecks(ctx: PreflightContext<OpenMetadataConfig>): Promise<CheckResult[]> {
   const keys = ctx.assets.map((a) => a.asset.key);
   if (keys.length === 0) return [];
+  if (ctx.runId) noteSharedWorkflows(ctx.runId, ctx.env.name, ctx.assets.map((a) => a.asset));
   const rows: CheckResult[] = [];
   const settings = resolveSettings(ctx.env);
   if (!settings.ok) return [{ name: 'openmetadata settings', ok: false, detail: settings.message, keys }];
   const s = settings.value;
 
-  const [cli, server] = await Promise.all([checkCli(s, ctx.signal), serverVersion(s.url, ctx.signal)]);
+  const [cli, server] = ctx.env.kubernetes
+    ? await Promise.all([Promise.resolve(kubernetesCliRow(ctx.env)), serverVersion(s.url, ctx.signal)])
+    : s.runner.kind === 'install'
+      ? await installedCli(s, s.runner, ctx)
+      : await Promise.all([checkCli(s, ctx.signal), serverVersion(s.url, ctx.signal)]);
   rows.push({ ...cli.row, keys });
   rows.push({ name: `openmetadata server ${s.url}`, ok: server.version !== undefined, detail: server.version ? `answers, version ${server.version}` : server.error, keys });
-  if (cli.version && server.version) rows.push({ ...versionRow(cli.version, server.version, s, ctx.env), keys });
+  if (cli.version && server.version) rows.push({ ...(await versionRow(cli.version, server.version, s, ctx)), keys });
   if (server.version) rows.push({ ...(await tokenRow(s, ctx)), keys });
 
   for (const { asset, config } of ctx.assets) {
@@ -62,6 +65,28 @@ export async function preflightChecks(ctx: PreflightContext<OpenMetadataConfig>)
   return rows;
 }
 
+/**
+ * For `install`: the server first when the version is `server`, then the version the spec
+ * resolves to and whether its venv (with the plugins of every asset checked) is there.
+ * Before a run, what was found is noted for the run's steps.
+ */
+async function installedCli(s: OmSettings, runner: InstallRunner, ctx: PreflightContext<OpenMetadataConfig>): Promise<[{ row: CheckResult; version?: string }, { version?: string; error?: string }]> {
+  const name = 'openmetadata CLI';
+  const server = await serverVersion(s.url, ctx.signal);
+  const plugins = normalizePlugins([...pluginsOfConfigs(ctx.assets.map((a) => a.config)), ...runner.plugins]);
+  const spec = effectiveSpec(runner, server.version);
+  if (!spec) return [{ row: { name, ok: false, detail: `openmetadata.install.version is \`server\` but the server's version is not known (${server.error})` } }, server];
+  const home = homeOf(ctx.projectDir);
+  const v = await resolveVersion(spec, { home, log: () => undefined, signal: ctx.signal });
+  if (!v.ok) return [{ row: { name, ok: false, detail: v.message } }, server];
+  if (ctx.runId) rememberRun(ctx.runId, { plugins, version: v.value, serverVersion: server.version });
+  const wanted = pluginsFor(v.value, plugins).plugins;
+  const req = `${OPENMETADATA_PACKAGE}${wanted.length > 0 ? `[${wanted.join(',')}]` : ''}==${v.value}`;
+  const have = findInstalled(home, OPENMETADATA_TOOL, { kind: 'exact', version: v.value, text: v.value }, wanted);
+  const detail = have ? `${req} installed: ${have.metadata}` : `${req} (openmetadata.install.version ${runner.spec.text}) is not installed yet: the first step installs it under ${toolsDir(home)}`;
+  return [{ row: { name, ok: true, detail }, version: v.value }, server];
+}
+
 async function checkCli(s: OmSettings, signal?: AbortSignal): Promise<{ row: CheckResult; version?: string }> {
   if (s.runner.kind === 'container') {
     const { engine, image } = s.runner;
@@ -83,28 +108,20 @@ async function checkCli(s: OmSettings, signal?: AbortSignal): Promise<{ row: Che
   return { row: { name: 'openmetadata CLI', ok: true, detail: oneLine(out).slice(0, 200) }, version };
 }
 
-/** The server's version from `GET <url>/v1/system/version`, or why not. */
-export async function serverVersion(url: string, signal?: AbortSignal): Promise<{ version?: string; error?: string }> {
-  try {
-    const res = await fetch(`${url}/v1/system/version`, { signal: withTimeout(signal), headers: { accept: 'application/json' } });
-    if (!res.ok) return { error: `GET ${url}/v1/system/version answered HTTP ${res.status}` };
-    const body = (await res.json()) as { version?: unknown };
-    const version = typeof body.version === 'string' ? parseVersion(body.version) : undefined;
-    return version ? { version } : { error: `GET ${url}/v1/system/version answered without a version` };
-  } catch (err) {
-    return { error: `${url} did not answer: ${reason(err)}` };
-  }
-}
-
-function versionRow(cliVersion: string, server: string, s: OmSettings, env: ResolvedEnvironment): CheckResult {
+/** Compares major.minor; a mismatch names the matching release (the index's newest of the server's major.minor) and how to get it. */
+async function versionRow(cliVersion: string, server: string, s: OmSettings, ctx: PreflightContext<OpenMetadataConfig>): Promise<CheckResult> {
   const name = 'openmetadata versions';
-  if (majorMinor(cliVersion) === majorMinor(server)) return { name, ok: true, detail: `CLI ${cliVersion} and server ${server} match (${majorMinor(server)})` };
   const mm = majorMinor(server);
-  const fix =
-    s.runner.kind === 'container'
-      ? `set environments.${env.name}.openmetadata.image to openmetadata/ingestion:${server}`
-      : `install openmetadata-ingestion~=${mm}.0 (e.g. \`pip install 'openmetadata-ingestion~=${mm}.0'\`)`;
-  return { name, ok: false, detail: `CLI ${cliVersion} vs server ${server}: major.minor must match; ${fix}` };
+  if (majorMinor(cliVersion) === mm) return { name, ok: true, detail: `CLI ${cliVersion} and server ${server} match (${mm})` };
+  const head = `CLI ${cliVersion} vs server ${server}: major.minor must match`;
+  const env = ctx.env.name;
+  if (s.runner.kind === 'container') return { name, ok: false, detail: `${head}; set environments.${env}.openmetadata.image to openmetadata/ingestion:${server}` };
+  const match = await resolveVersion(serverSpec(server), { home: homeOf(ctx.projectDir), log: () => undefined, signal: withTimeout(ctx.signal) });
+  if (s.runner.kind === 'install') {
+    return { name, ok: false, detail: `${head}; set environments.${env}.openmetadata.install.version to \`server\` or \`${mm}.*\`${match.ok ? ` (the matching release is ${match.value})` : ''}` };
+  }
+  if (!match.ok) return { name, ok: false, detail: `${head}; install openmetadata-ingestion~=${mm}.0 (e.g. \`pip install 'openmetadata-ingestion~=${mm}.0'\`)` };
+  return { name, ok: false, detail: `${head}; the matching release is ${OPENMETADATA_PACKAGE} ${match.value}: \`pip install '${OPENMETADATA_PACKAGE}==${match.value}'\`, or let the runner install it: environments.${env}.openmetadata.install.version: server` };
 }
 
 async function tokenRow(s: OmSettings, ctx: PreflightContext<OpenMetadataConfig>): Promise<CheckResult> {
@@ -123,17 +140,6 @@ async function tokenRow(s: OmSettings, ctx: PreflightContext<OpenMetadataConfig>
   } catch (err) {
     return { name, ok: false, detail: `${s.url} did not answer: ${reason(err)}` };
   }
-}
-
-function withTimeout(signal?: AbortSignal): AbortSignal {
-  const t = AbortSignal.timeout(PREFLIGHT_TIMEOUT_MS);
-  return signal ? AbortSignal.any([signal, t]) : t;
-}
-
-function reason(err: unknown): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError') return `no answer within ${PREFLIGHT_TIMEOUT_MS / 1000}s`;
-  return e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
 }
 
 function oneLine(s: string): string {

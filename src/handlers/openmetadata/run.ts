@@ -16,6 +16,7 @@ import { SummaryParser, summaryMetadata } from './summary.js';
 import { OutputTail, failureMessage, summaryWarnings } from './failure.js';
 import { readPathsOf } from './paths.js';
 import { runStepProcess } from '../../execution/step-process.js';
+import { readyCli } from './cli-tool.js';
 
 /** How long the CLI's pipes are read after it exited, when something it started holds them. */
 const LEFTOVER_GRACE_MS = 2_000;
@@ -24,17 +25,20 @@ const LEFTOVER_GRACE_MS = 2_000;
 export async function runWorkflow(ctx: RunContext<OpenMetadataConfig>): Promise<StepResult> {
   const settings = resolveSettings(ctx.env);
   if (!settings.ok) return { ok: false, error: settings.message };
-  const s = settings.value;
-  const jwt = jwtValue(s, ctx.env, ctx.secrets ?? {});
-  const secretName = s.jwtSecrets[0] ?? 'openmetadata_jwt';
+  const jwt = jwtValue(settings.value, ctx.env, ctx.secrets ?? {});
+  const secretName = settings.value.jwtSecrets[0] ?? 'openmetadata_jwt';
   if (jwt === undefined) return { ok: false, error: `the OpenMetadata JWT (secret \`${secretName}\`) was not resolved for this step` };
   if (!jwtIsExpandable(jwt)) return { ok: false, error: `the JWT from secret \`${secretName}\` holds characters a JWT cannot hold (whitespace, quotes, backslashes or \`$\`)` };
 
-  const { workflow, pipelineType, subcommand } = renderWorkflow(ctx.config as unknown as Record<string, unknown>, s.url);
+  const { workflow, pipelineType, subcommand } = renderWorkflow(ctx.config as unknown as Record<string, unknown>, settings.value.url);
   const header = ` Rendered by the runner for ${ctx.asset.key} (run ${ctx.runId}, attempt ${ctx.attempt}).\n The JWT comes from the environment variable ${JWT_ENV}, which the CLI expands.`;
   const what = `metadata ${subcommand}`;
   const meta: Record<string, unknown> = { command: what, pipeline_type: pipelineType ?? null };
   if (ctx.signal.aborted) return { ok: false, error: 'canceled before the CLI started', metadata: meta };
+  // An environment with `install` gets its CLI from the runner's venv (installed the first time).
+  const ready = await readyCli(settings.value, { runId: ctx.runId, projectDir: ctx.projectDir, config: ctx.config, log: (l) => ctx.log(l, 'stderr'), signal: ctx.signal });
+  if (!ready.ok) return { ok: false, error: ctx.mask(ready.message), metadata: meta };
+  const s = ready.value;
 
   let dir: string | undefined;
   try {

@@ -58,14 +58,21 @@ export function AssetGraph(props: { graph: GraphDoc; state: (key: string) => Nod
         <button type="button" data-action="fit" title="fit the whole graph in the panel" onClick={() => view.fit()}>
           Fit
         </button>
-        {collapsed.size > 0 && (
+        {collapsed.size > 0 ? (
           <button type="button" data-action="expand-all" onClick={() => setCollapsed(new Set())}>
             Expand all
           </button>
+        ) : (
+          layout.groups.length > 1 && (
+            <button type="button" data-action="collapse-all" onClick={() => setCollapsed(new Set(layout.groups.map((g) => g.name)))}>
+              Collapse all
+            </button>
+          )
         )}
         <span class="muted small graph-hint">drag to pan · wheel or pinch to zoom</span>
       </div>
-      <svg ref={svg} class="asset-graph" role="img" aria-label={`asset graph: ${graph.nodes.length} assets, ${graph.edges.length} dependencies`}>
+      {/* A big graph opens far out (fit): labels start hidden, so the first layout skips them; the viewport keeps the class right after. */}
+      <svg ref={svg} class={`asset-graph${graph.nodes.length > 150 ? ' far' : ''}`} role="img" aria-label={`asset graph: ${graph.nodes.length} assets, ${graph.edges.length} dependencies`}>
         <defs>
           <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
             <path d="M 0 0 L 10 5 L 0 10 z" class="arrow" />

@@ -26,7 +26,7 @@ function Page() {
   if (p === '/' || p === '/assets') return <AssetsPage loc={loc} />;
   if (p.startsWith('/assets/')) return <AssetPage assetKey={decodeKey(p.slice('/assets/'.length))} />;
   if (p === '/runs') return <RunsPage loc={loc} />;
-  if (p.startsWith('/runs/')) return <RunPage runId={decodeKey(p.slice('/runs/'.length))} />;
+  if (p.startsWith('/runs/')) return <RunPage runId={decodeKey(p.slice('/runs/'.length))} loc={loc} />;
   if (p === '/schedules') return <SchedulesPage />;
   if (p === '/launch') return <LaunchPage loc={loc} />;
   return (

@@ -18,7 +18,7 @@ export interface Rect {
 export interface Viewport {
   zoomBy: (factor: number) => void;
   fit: () => void;
-  /** Makes `r` visible: unchanged when it already is, else centred (zoomed out when it does not fit). */
+  /** Makes `r` visible and readable: unchanged when it already is, else centred (zoomed in to read it, or out when it does not fit). */
   show: (r: Rect) => void;
   /** Whether the last pointer press dragged (so it is not a click). */
   moved: () => boolean;
@@ -27,6 +27,8 @@ export interface Viewport {
 const MIN_K = 0.02;
 const MAX_K = 4;
 const PAD = 12;
+/** Below this scale the graph hides its labels. */
+const FAR_K = 0.3;
 
 /** The viewport of `svg`, whose drawing is `width` × `height`. */
 export function useViewport(svg: { current: SVGSVGElement | null }, width: number, height: number): Viewport {
@@ -46,6 +48,8 @@ export function useViewport(svg: { current: SVGSVGElement | null }, width: numbe
       const { x, y, k } = t.current;
       g.setAttribute('transform', `translate(${x.toFixed(1)},${y.toFixed(1)}) scale(${k.toFixed(4)})`);
       el.setAttribute('data-scale', k.toFixed(4));
+      // Far out, labels are too small to read: hiding them (CSS) saves the browser laying out thousands of texts.
+      el.classList.toggle('far', k < FAR_K);
     };
     const zoomAt = (factor: number, px: number, py: number) => {
       const s = t.current;
@@ -80,7 +84,8 @@ export function useViewport(svg: { current: SVGSVGElement | null }, width: numbe
         const { w, h } = box();
         const { x, y, k } = t.current;
         const inside = r.x * k + x >= 0 && r.y * k + y >= 0 && (r.x + r.width) * k + x <= w && (r.y + r.height) * k + y <= h;
-        if (inside) return;
+        // Left alone when in view and readable; else framed (closer, up to 0.6, or farther out when it is big).
+        if (inside && k >= FAR_K) return;
         frame({ x: r.x - 40, y: r.y - 40, width: r.width + 80, height: r.height + 80 }, Math.max(k, 0.6));
         t.current.auto = false;
       },

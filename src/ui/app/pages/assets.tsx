@@ -10,6 +10,9 @@ import type { AssetsDoc, GraphDoc } from '../types.js';
 
 type Asset = AssetsDoc['assets'][number];
 
+/** Rows of the table drawn with the first graph; the rest follow a moment later. */
+const FIRST_ROWS = 120;
+
 function stateOf(a: Asset | undefined, now?: number): NodeState {
   if (!a) return { status: 'never', detail: 'never run' };
   if (a.current?.status === 'running') return { status: 'running', detail: `running · run ${shortId(a.current.run_id)}` };
@@ -46,13 +49,20 @@ export function AssetsPage({ loc }: { loc: Location }) {
     };
   }, [applied]);
 
+  // A long table renders its first rows with the graph and the rest just after, so the graph shows sooner.
+  const [allRows, setAllRows] = useState(false);
+  useEffect(() => {
+    if (allRows || !assets.data) return;
+    const t = setTimeout(() => setAllRows(true), 30);
+    return () => clearTimeout(t);
+  }, [allRows, assets.data]);
   // The first selected row scrolls into view inside the table's panel (the graph frames the selection itself).
   const tablePanel = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const panel = tablePanel.current;
     const row = panel?.querySelector<HTMLElement>('tr.selected');
     if (panel && row && (row.offsetTop < panel.scrollTop || row.offsetTop + row.offsetHeight > panel.scrollTop + panel.clientHeight)) panel.scrollTop = row.offsetTop - 40;
-  }, [selected]);
+  }, [selected, allRows]);
   const byKey = useMemo(() => new Map((assets.data?.assets ?? []).map((a) => [a.key, a])), [assets.data]);
   // One clock per reload, so node details change (and the graph re-renders) only when the data does.
   const now = useMemo(() => Date.now(), [assets.data]);
@@ -104,16 +114,14 @@ export function AssetsPage({ loc }: { loc: Location }) {
             <thead>
               <tr>
                 <th>Key</th>
-                <th>Group</th>
-                <th>Handler</th>
+                <th title="group and handler">Group</th>
                 <th>Last run</th>
                 <th>Duration</th>
-                <th class="num">Records</th>
-                <th class="num">Errors</th>
+                <th class="num" title="records processed · errors, in the last run">Records</th>
               </tr>
             </thead>
             <tbody>
-              {rows.map((a) => {
+              {(allRows ? rows : rows.slice(0, FIRST_ROWS)).map((a) => {
                 const st = stateOf(a);
                 const { records, errors } = recordsOf(a.last?.metadata);
                 const cls = selected ? (selected.has(a.key) ? 'selected' : 'dimmed') : '';
@@ -124,8 +132,10 @@ export function AssetsPage({ loc }: { loc: Location }) {
                         <KeyText k={a.key} />
                       </Link>
                     </td>
-                    <td>{a.group}</td>
-                    <td>{a.handler}</td>
+                    <td class="group-cell">
+                      {a.group}
+                      <span class="muted small handler">{a.handler}</span>
+                    </td>
                     <td>
                       <Status status={st.status} />{' '}
                       {a.current?.status === 'running' ? (
@@ -137,8 +147,10 @@ export function AssetsPage({ loc }: { loc: Location }) {
                       ) : null}
                     </td>
                     <td>{a.last?.duration_ms != null ? formatDuration(a.last.duration_ms) : '-'}</td>
-                    <td class="num">{count(records)}</td>
-                    <td class={`num${errors ? ' bad' : ''}`}>{count(errors)}</td>
+                    <td class="num">
+                      {count(records)}
+                      {errors !== null && <span class={errors ? 'bad' : 'muted'}> · {count(errors)}</span>}
+                    </td>
                   </tr>
                 );
               })}

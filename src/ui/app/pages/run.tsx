@@ -8,7 +8,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, assetPath, postJson, withQuery } from '../api.js';
 import { useNow } from '../hooks.js';
 import { ErrorBox, Loading, LocalTime, Panel, Status, Time } from '../components.js';
-import { Link, navigate } from '../router.js';
+import { Link, navigate, type Location } from '../router.js';
 import { elapsed, stepCounts } from '../format.js';
 import type { AlertRecord, RunRecord, StepRecord } from '../types.js';
 import { RunTrigger } from './runs.js';
@@ -138,10 +138,14 @@ function FailureBox({ run, onPick }: { run: RunRecord; onPick: (key: string) => 
   );
 }
 
-export function RunPage({ runId }: { runId: string }) {
+/** The run page; the shown step (`?step=KEY`) and the all-steps log (`?logs=all`) live in the address, so a link opens them. */
+export function RunPage({ runId, loc }: { runId: string; loc: Location }) {
   const [run, setRun] = useState<RunRecord | undefined>(undefined);
-  const [picked, setPicked] = useState<string | undefined>(undefined);
-  const [view, setView] = useState<'step' | 'all'>('step');
+  const picked = loc.query.get('step') ?? undefined;
+  const view: 'step' | 'all' = loc.query.get('logs') === 'all' ? 'all' : 'step';
+  const show = (step: string | undefined, logs: 'step' | 'all') =>
+    navigate(withQuery(`/runs/${encodeURIComponent(runId)}`, { step, logs: logs === 'all' ? 'all' : undefined }), { replace: true });
+  const setView = (v: 'step' | 'all') => show(picked, v);
   const [order, setOrder] = useState<StepOrder>('plan');
   const [statusFilter, setStatusFilter] = useState('');
   const [confirming, setConfirming] = useState(false);
@@ -152,9 +156,7 @@ export function RunPage({ runId }: { runId: string }) {
   const key = picked ?? (run ? defaultStep(run) : undefined);
   const stream = useRunStream(runId, key, setRun);
   useEffect(() => {
-    setPicked(undefined);
     setRun(undefined);
-    setView('step');
     setConfirming(false);
   }, [runId]);
 
@@ -174,10 +176,7 @@ export function RunPage({ runId }: { runId: string }) {
       .catch(fail)
       .finally(() => setBusy(false));
   };
-  const pick = (k: string) => {
-    setPicked(k);
-    setView('step');
-  };
+  const pick = (k: string) => show(k, 'step');
   const shown = orderSteps(run.steps, order, statusFilter);
   return (
     <div class="page run-page" data-run={run.id} data-status={run.status}>
@@ -250,7 +249,7 @@ export function RunPage({ runId }: { runId: string }) {
         </dl>
       </Panel>
       <div class="run-body">
-        <Panel class="timeline-panel" title={<>Timeline <span class="count">{run.steps.length} steps</span></>}>
+        <Panel class="timeline-panel" title={<>Timeline <span class="count">{run.steps.length} step{run.steps.length === 1 ? '' : 's'}</span></>}>
           <TimelineControls run={run} order={order} status={statusFilter} onOrder={setOrder} onStatus={setStatusFilter} />
           <Timeline run={run} steps={shown} now={now} selected={view === 'step' ? key : undefined} onSelect={pick} />
         </Panel>
