@@ -7,7 +7,7 @@
  * unchanged project skips YAML parsing and schema validation (the slow parts).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Diagnostic, type Result, fail, ok, sortDiagnostics } from '../diagnostics/diagnostic.js';
 import type { Definitions } from './model.js';
@@ -90,15 +90,38 @@ export function loadDefinitionsSync(dirArg: string, opts: LoadOptions = {}): Res
   return ok(built.value);
 }
 
-/** Every `*.yaml`/`*.yml` below `dir`, sorted; hidden directories and node_modules are skipped. */
+/**
+ * Every `*.yaml`/`*.yml` below `dir`, sorted; hidden directories and node_modules are
+ * skipped. Symbolic links are followed (a Kubernetes ConfigMap volume is links into its
+ * hidden `..data` folder), each real directory walked once (no loop), dangling links skipped.
+ */
 export function findPipelineFiles(dir: string): string[] {
   const out: string[] = [];
+  const seen = new Set<string>();
+  const isYaml = (name: string) => name.endsWith('.yaml') || name.endsWith('.yml');
   const walk = (d: string) => {
+    let real: string;
+    try {
+      real = realpathSync(d);
+    } catch {
+      return;
+    }
+    if (seen.has(real)) return;
+    seen.add(real);
     for (const e of readdirSync(d, { withFileTypes: true })) {
       if (e.name.startsWith('.') || e.name === 'node_modules') continue;
       const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.isFile() && (e.name.endsWith('.yaml') || e.name.endsWith('.yml'))) out.push(p);
+      let kind: 'dir' | 'file' | undefined = e.isDirectory() ? 'dir' : e.isFile() ? 'file' : undefined;
+      if (e.isSymbolicLink()) {
+        try {
+          const st = statSync(p);
+          kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : undefined;
+        } catch {
+          kind = undefined; // dangling
+        }
+      }
+      if (kind === 'dir') walk(p);
+      else if (kind === 'file' && isYaml(e.name)) out.push(p);
     }
   };
   walk(dir);

@@ -40,6 +40,6 @@ export async function kubernetesChecks(settings: KubernetesSettingsDef, processE
   }
   return [
     { name: `kubernetes cluster ${server}`, ok: true, detail: `answers (namespace ${k.namespace})` },
-    { name: `kubernetes permissions in namespace ${k.namespace}`, ok: denied.length === 0, detail: denied.length === 0 ? 'may run Jobs, read their pods and logs, and create their Secrets' : `not allowed: ${denied.join(', ')} (see deploy/helm/runner/templates/rbac.yaml)` },
+    { name: `kubernetes permissions in namespace ${k.namespace}`, ok: denied.length === 0, detail: denied.length === 0 ? 'may run Jobs, read their pods and logs, and create their Secrets' : `not allowed: ${denied.join(', ')} (see deploy/helm/templates/role.yaml)` },
   ];
 }
