@@ -15,6 +15,8 @@ import { substitute } from '../../definitions/interpolate.js';
 
 /** How long one network call or `metadata --version` may take. */
 export const PREFLIGHT_TIMEOUT_MS = 30_000;
+/** `metadata --version` imports the whole package: over a minute on a busy host. */
+const CLI_VERSION_TIMEOUT_MS = 180_000;
 
 /** `1.10.4` from `metadata 1.10.4 from /path (python 3.11)`, `1.10.4.1`, `1.10.4-SNAPSHOT`. */
 export function parseVersion(text: string): string | undefined {
@@ -71,7 +73,8 @@ async function checkCli(s: OmSettings, signal?: AbortSignal): Promise<{ row: Che
     return { row: { name: 'openmetadata CLI', ok: true, detail: version ? `image ${image} (metadata ${version}) with ${oneLine(String(r.stdout))}` : `image ${image} names no version: the versions are not compared` }, version };
   }
   const argv = versionArgv(s)!;
-  const r = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: PREFLIGHT_TIMEOUT_MS, cancelSignal: signal, stdin: 'ignore', all: true });
+  const r = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: CLI_VERSION_TIMEOUT_MS, cancelSignal: signal, stdin: 'ignore', all: true });
+  if (r.timedOut) return { row: { name: 'openmetadata CLI', ok: false, detail: `\`${argv.join(' ')}\` did not answer within ${CLI_VERSION_TIMEOUT_MS / 1000} s` } };
   if (r.failed && (r.exitCode === undefined || r.exitCode === 127)) {
     return { row: { name: 'openmetadata CLI', ok: false, detail: `\`${argv.slice(0, -1).join(' ')}\` not found: install openmetadata-ingestion (the server's major.minor) or set openmetadata.cli / openmetadata.image of the environment` } };
   }

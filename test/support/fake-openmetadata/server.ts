@@ -21,23 +21,31 @@ export interface FakeOpenMetadataServer {
   requests: SeenRequest[];
   /** Changes the version answered from now on. */
   setVersion(version: string): void;
+  /**
+   * What the real Python client (User-Agent `python-requests/...`) is told, apart from the
+   * runner's own preflight: another version, or its JWT refused. Undefined: as for everyone.
+   */
+  setPythonClient(answer: { version?: string; refuseJwt?: boolean } | undefined): void;
   close(): Promise<void>;
 }
 
 /** Starts the fake. */
 export async function startFakeOpenMetadataServer(opts: { jwt: string; version?: string }): Promise<FakeOpenMetadataServer> {
   let version = opts.version ?? '1.10.4';
+  let python: { version?: string; refuseJwt?: boolean } | undefined;
+  const isPython = (req: IncomingMessage) => /python-requests/i.test(String(req.headers['user-agent'] ?? ''));
   const requests: SeenRequest[] = [];
   const authorized = (req: IncomingMessage) => req.headers.authorization === `Bearer ${opts.jwt}`;
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
-    const ok = authorized(req);
+    const py = isPython(req) ? python : undefined;
+    const ok = authorized(req) && !py?.refuseJwt;
     requests.push({ method: req.method ?? 'GET', path, authorized: ok });
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (req.method === 'GET' && path === '/api/v1/system/version') return send(200, { version, revision: 'fake', timestamp: 0 });
+    if (req.method === 'GET' && path === '/api/v1/system/version') return send(200, { version: py?.version ?? version, revision: 'fake', timestamp: 0 });
     if (!ok) return send(401, { code: 401, message: 'Not Authorized! Token verification failed' });
     if (req.method === 'GET' && path === '/api/v1/users/loggedInUser') return send(200, { name: 'ingestion-bot', isBot: true });
     return send(404, { code: 404, message: `no route ${path}` });
@@ -49,6 +57,9 @@ export async function startFakeOpenMetadataServer(opts: { jwt: string; version?:
     requests,
     setVersion: (v) => {
       version = v;
+    },
+    setPythonClient: (a) => {
+      python = a;
     },
     close: () =>
       new Promise<void>((resolve) => {
