@@ -122,8 +122,10 @@ describe(`the real metadata CLI ${cli.version} through runner materialize`, () =
     const { r, step, text } = await materialize('closed-port', server.url);
     expect(r.code).toBe(1);
     expect(step.status).toBe('failure');
-    expect(step.error).toMatch(/^`metadata ingest` exited with code 1\nError initializing metadata: /);
-    expect(step.error).toContain(String(closedPort));
+    // The client fetches the Trino test-connection steps from the server double, then runs
+    // CheckAccess, whose failure ends the workflow's creation; the step shows why.
+    expect(step.error).toMatch(/^`metadata ingest` exited with code 1\nError initializing metadata: Failed to run the test connection step: CheckAccess\n.*CheckAccess-\S/);
+    expect(server.requests.some((q) => q.path === '/api/v1/services/testConnectionDefinitions/name/Trino.testConnectionDefinition' && q.authorized)).toBe(true);
     expect(text).toContain('Error initializing metadata');
   }, 300_000);
 });

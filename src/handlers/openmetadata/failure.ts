@@ -114,7 +114,12 @@ export function failureMessage(end: Ending, tail: OutputTail, summary: WorkflowS
     parts.push(tail.versionMismatch + (server ? ` Install openmetadata-ingestion~=${server}.0 (or the openmetadata/ingestion image of the server's version).` : ''));
   }
   // A version mismatch is raised while the workflow is created: its init error says it again.
-  if (tail.initError && !(tail.versionMismatch && tail.initError.includes(tail.versionMismatch))) parts.push(tail.initError);
+  if (tail.initError && !(tail.versionMismatch && tail.initError.includes(tail.versionMismatch))) {
+    parts.push(tail.initError);
+    // Its cause is often logged just before (`CheckAccess-<why>` of a test connection).
+    const cause = tail.errorLines().filter((l) => !l.includes('Error initializing') && !l.includes('Error loading'));
+    parts.push(...cause.slice(-2));
+  }
   if (summary) {
     parts.push(`summary: ${summaryLine(summary)}`);
     if (summary.failures.length > 0) {

@@ -48,6 +48,19 @@ export async function startFakeOpenMetadataServer(opts: { jwt: string; version?:
     if (req.method === 'GET' && path === '/api/v1/system/version') return send(200, { version: py?.version ?? version, revision: 'fake', timestamp: 0 });
     if (!ok) return send(401, { code: 401, message: 'Not Authorized! Token verification failed' });
     if (req.method === 'GET' && path === '/api/v1/users/loggedInUser') return send(200, { name: 'ingestion-bot', isBot: true });
+    // The real client fetches the connector's test-connection steps before connecting to the
+    // source (metadata/ingestion/connections/test_connections.py, `test_connection_steps`);
+    // the server ships one per connector: `CheckAccess` (mandatory, short-circuit) first.
+    const tcd = /^\/api\/v1\/services\/testConnectionDefinitions\/name\/([A-Za-z0-9_]+)\.testConnectionDefinition$/.exec(path);
+    if (req.method === 'GET' && tcd) {
+      const name = `${tcd[1]}.testConnectionDefinition`;
+      return send(200, {
+        id: '3f6a2f43-5a6e-4a8e-9d2e-0c1f5b7e9a01',
+        name,
+        fullyQualifiedName: name,
+        steps: [{ name: 'CheckAccess', description: 'Validate that we can properly reach the database and authenticate with the given credentials.', errorMessage: `Failed to connect to ${tcd[1]!.toLowerCase()}, please validate the credentials`, mandatory: true, shortCircuit: true }],
+      });
+    }
     return send(404, { code: 404, message: `no route ${path}` });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
