@@ -4,14 +4,27 @@ import path from 'node:path';
 import { SummaryParser, parseCliDuration, stripLine, summaryLine, summaryMetadata } from '../../src/handlers/openmetadata/summary.js';
 import { OutputTail, failureMessage, summaryWarnings } from '../../src/handlers/openmetadata/failure.js';
 
-const REFERENCE = path.resolve(__dirname, '../../../shared/reference/openmetadata-cli-output.md');
+const CAPTURED = path.resolve(__dirname, '../fixtures/openmetadata-cli');
 const prefix = (m: string) => `[2024-10-15 15:28:50] INFO     {metadata.Utils:logger:181} - ${m}`;
 
-/** The closing summary exactly as ../shared/reference/openmetadata-cli-output.md shows it. */
+/**
+ * A closing summary as workflow_output_handler.py prints it (step blocks, then the
+ * workflow's figures), without the log prefix.
+ */
 function referenceSummary(): string[] {
-  const text = readFileSync(REFERENCE, 'utf8');
-  const block = /## Closing summary[\s\S]*?```\n([\s\S]*?)```/.exec(text)![1]!;
-  return block.trimEnd().split('\n');
+  return [
+    'Workflow Mysql Summary:', 'Processed records: 91', 'Updated records: 0', 'Warnings: 0', 'Errors: 0', 'Success %: 100.0',
+    'Workflow OpenMetadata Summary:', 'Processed records: 64', 'Updated records: 0', 'Warnings: 0', 'Errors: 27', 'Success %: 70.33',
+    'Workflow Success %: 100.0', 'Workflow finished in time: 13.0h 24.0m 2.22s',
+  ];
+}
+
+/** A line as log_ansi_encoded_string logs it: prefix, bold/colour codes, message, ESC[0m. */
+const ansi = (m: string, codes = '\x1b[1m') => prefix(`${codes}${m}\x1b[0m`);
+
+/** One captured output of the real CLI (test/fixtures/openmetadata-cli/README.md). */
+function captured(name: string): string[] {
+  return readFileSync(path.join(CAPTURED, name), 'utf8').trimEnd().split('\n');
 }
 
 function parse(lines: string[]) {
@@ -116,6 +129,45 @@ describe('the closing summary (reference format)', () => {
   it('strips the log prefix and reports the level', () => {
     expect(stripLine('[2024-10-15 15:28:50] ERROR    {metadata.Ingestion:x:1} - boom')).toEqual({ message: 'boom', level: 'ERROR', prefixed: true });
     expect(stripLine('plain text')).toEqual({ message: 'plain text', prefixed: false });
+  });
+});
+
+describe('what the real CLI prints (1.7 and 2.0 wordings)', () => {
+  it('reads the 2.0 table header `Showing the first 10 failures:` and 1.7\'s `Showing only the first 100 failures:`, with ANSI codes', () => {
+    const table = ['+-------+-------------+---------+---------------+', '| From  | Entity Name | Message | Stack Trace   |', '+=======+=============+=========+===============+', '| Trino | db.s.t1     | Denied  | Traceback ... |', '+-------+-------------+---------+---------------+\x1b[0m'];
+    for (const header of ['Showing the first 10 failures:', 'Showing only the first 100 failures:', 'List of failures:']) {
+      const lines = [ansi('Workflow Trino Summary:'), ansi('Processed records: 9', ''), ansi('Errors: 11', ''), ansi('Success %: 45.0', ''), ansi(header), prefix('\n'.slice(1)), ...table, ansi('Workflow Success %: 45.0', '\x1b[1m\x1b[36;1m'), ansi('Workflow finished with failures', '\x1b[1m\x1b[31;1m')];
+      const { summary } = parse(lines);
+      expect({ header, failures: summary!.failures, outcome: summary!.outcome, pct: summary!.successPct }).toEqual({ header, failures: [{ from: 'Trino', entity: 'db.s.t1', message: 'Denied' }], outcome: 'failures', pct: 45 });
+    }
+  });
+
+  it('says a run that exited 0 with `Workflow finished with failures` is a partial success', () => {
+    const { summary } = parse([...referenceSummary().slice(0, 12).map((m) => ansi(m, '')), ansi('Workflow Success %: 85.17'), ansi('Workflow finished in time: 2.5s'), ansi('Workflow finished with failures', '\x1b[1m\x1b[31;1m')]);
+    expect(summaryWarnings(summary)[0]).toBe('Workflow finished with failures (partial success: workflow 85.17%, above the success threshold)');
+  });
+
+  it('reads the captured init errors: version mismatch, refused JWT, failed test connection', () => {
+    const mismatch = parse(captured('1.7.7.4-mismatch.log'));
+    expect(failureMessage({ exitCode: 1, what: 'metadata ingest' }, mismatch.tail, mismatch.summary).split('\n')).toEqual([
+      '`metadata ingest` exited with code 1',
+      "Server version is 1.6.2 vs. Client version 1.7.7.4. Major and minor versions should match. Install openmetadata-ingestion~=1.6.0 (or the openmetadata/ingestion image of the server's version).",
+    ]);
+    const refused = parse(captured('1.7.7.4-unauthorized.log'));
+    expect(refused.tail.initError).toBe('Error initializing metadata: Not Authorized! Token verification failed');
+    const closed = parse(captured('1.7.7.4-closed-port.log'));
+    const msg = failureMessage({ exitCode: 1, what: 'metadata ingest' }, closed.tail, closed.summary).split('\n');
+    expect(msg[1]).toBe('Error initializing metadata: Failed to run the test connection step: CheckAccess');
+    expect(msg[2]).toMatch(/^CheckAccess-/);
+  });
+
+  it('reads the older upper-case names and a `loading` error whose message goes on below it', () => {
+    const old = new OutputTail();
+    old.push('[2024-10-15 15:28:50] ERROR    {metadata.Utils:logger:181} - Error loading INGEST configuration: bad');
+    expect(old.initError).toBe('Error loading INGEST configuration: bad');
+    const t = new OutputTail();
+    for (const l of ['[2026-12-03 14:33:55] ERROR    {metadata.Utils:logger:201} - \x1b[31;1mError loading profiler configuration: We encountered an error parsing the configuration of your workflow.', 'You might need to review your config based on the original cause of this failure:', "\t - Missing parameter in ('source', 'sourceConfig')\x1b[0m", '[2026-12-03 14:33:55] INFO     {metadata.Utils:logger:201} - ', "Make sure you are following the following format e.g. 'bigquery_profiler':"]) t.push(l);
+    expect(t.initError).toBe("Error loading profiler configuration: We encountered an error parsing the configuration of your workflow.\nYou might need to review your config based on the original cause of this failure:\n- Missing parameter in ('source', 'sourceConfig')");
   });
 });
 

@@ -1,6 +1,10 @@
 /**
  * The meaningful part of a failed run's output, kept while the output streams by in
- * bounded memory: the version-mismatch line, an initialisation error, the last Python
+ * bounded memory: the version-mismatch line, an initialisation error (as
+ * `workflow_init_error_handler.py` prints it: `Error loading <pipelineType> configuration:
+ * ...` or, on a line of its own, `Error initializing <pipelineType>: ...`, where the pipeline
+ * type is `metadata`, `usage`, `profiler`, `TestSuite`, `autoClassification`, ...; upper-case
+ * names in older CLIs), with the lines of its message that follow, the last Python
  * traceback's closing lines, the last ERROR lines and the last lines overall. With the
  * parsed summary (kept even when a crash followed it) they make the step's failure
  * message, instead of the whole log.
@@ -12,6 +16,8 @@ export const MAX_MESSAGE = 2_800;
 const TAIL = 40;
 const MAX_TRACEBACK = 400;
 
+const INIT_ERROR = /^\s*(Error (?:loading [A-Za-z_]+ configuration|initializing [A-Za-z_]+): .*)$/;
+
 /** Collects what a failure message needs from the output. */
 export class OutputTail {
   private tail: string[] = [];
@@ -20,18 +26,31 @@ export class OutputTail {
   private lastTraceback?: string[];
   versionMismatch?: string;
   initError?: string;
+  /** Lines still to add to the init error (its exception's message goes on below it). */
+  private initMore = 0;
 
   /** Feeds one line of output. */
   push(line: string): void {
-    const { message, level } = stripLine(line);
+    const { message, level, prefixed } = stripLine(line);
     const text = message.trimEnd();
     if (text.trim() === '') return;
     this.tail.push(clip(text, 500));
     if (this.tail.length > TAIL) this.tail.shift();
     const vm = /Server version is \S+ vs\. Client version \S+\.(?:[^.]*\.)?/.exec(text);
     if (vm) this.versionMismatch = vm[0].trim();
-    const init = /(Error (?:loading|initializing) [A-Z_]+(?: configuration)?: .*)$/.exec(text);
-    if (init) this.initError = clip(init[1]!, 600);
+    const init = INIT_ERROR.exec(text);
+    if (init) {
+      this.initError = clip(init[1]!.trim(), 600);
+      this.initMore = 6;
+    } else if (this.initMore > 0) {
+      // The message of a ParsingConfigurationError goes on over lines of its own, up to the
+      // handler's example file or its "more information" line.
+      if (prefixed || /^(Make sure you are following|For more information|-{6,})/.test(text.trim())) this.initMore = 0;
+      else {
+        this.initError = clip(`${this.initError}\n${text.trim()}`, 900);
+        this.initMore--;
+      }
+    }
     if (level === 'ERROR' || level === 'CRITICAL') {
       this.errors.push(clip(text, 500));
       if (this.errors.length > 5) this.errors.shift();
@@ -94,7 +113,13 @@ export function failureMessage(end: Ending, tail: OutputTail, summary: WorkflowS
     const server = /Server version is (\d+\.\d+)/.exec(tail.versionMismatch)?.[1];
     parts.push(tail.versionMismatch + (server ? ` Install openmetadata-ingestion~=${server}.0 (or the openmetadata/ingestion image of the server's version).` : ''));
   }
-  if (tail.initError) parts.push(tail.initError);
+  // A version mismatch is raised while the workflow is created: its init error says it again.
+  if (tail.initError && !(tail.versionMismatch && tail.initError.includes(tail.versionMismatch))) {
+    parts.push(tail.initError);
+    // Its cause is often logged just before (`CheckAccess-<why>` of a test connection).
+    const cause = tail.errorLines().filter((l) => !l.includes('Error initializing') && !l.includes('Error loading'));
+    parts.push(...cause.slice(-2));
+  }
   if (summary) {
     parts.push(`summary: ${summaryLine(summary)}`);
     if (summary.failures.length > 0) {
@@ -112,10 +137,15 @@ export function failureMessage(end: Ending, tail: OutputTail, summary: WorkflowS
   return clip([head, ...parts].join('\n'), MAX_MESSAGE);
 }
 
-/** The warnings of a run that succeeded although its summary counted errors. */
+/**
+ * The warnings of a run that succeeded although its summary counted errors: first
+ * `Workflow finished with failures` when the CLI said so (a partial success: its steps
+ * stayed above the success threshold, so it exited 0).
+ */
 export function summaryWarnings(summary: WorkflowSummary | undefined): string[] {
   if (!summary) return [];
   const out: string[] = [];
+  if (summary.outcome === 'failures') out.push(`Workflow finished with failures (partial success: ${summary.successPct !== undefined ? `workflow ${summary.successPct}%, ` : ''}above the success threshold)`);
   for (const s of summary.steps) {
     if (s.errors) out.push(`${s.name}: ${s.errors} error${s.errors === 1 ? '' : 's'}${s.successPct !== undefined ? ` (success ${s.successPct}%)` : ''}`);
   }

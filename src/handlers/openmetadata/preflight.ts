@@ -24,6 +24,9 @@ import { homeOf, toolsDir } from '../../tools/paths.js';
 
 export { majorMinor, parseVersion };
 
+/** `metadata --version` imports the whole package: over a minute on a busy host. */
+const CLI_VERSION_TIMEOUT_MS = 180_000;
+
 /** Runs every check for the assets of one handler. */
 export async function preflightChecks(ctx: PreflightContext<OpenMetadataConfig>): Promise<CheckResult[]> {
   const keys = ctx.assets.map((a) => a.asset.key);
@@ -96,7 +99,8 @@ async function checkCli(s: OmSettings, signal?: AbortSignal): Promise<{ row: Che
     return { row: { name: 'openmetadata CLI', ok: true, detail: version ? `image ${image} (metadata ${version}) with ${oneLine(String(r.stdout))}` : `image ${image} names no version: the versions are not compared` }, version };
   }
   const argv = versionArgv(s)!;
-  const r = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: PREFLIGHT_TIMEOUT_MS, cancelSignal: signal, stdin: 'ignore', all: true });
+  const r = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: CLI_VERSION_TIMEOUT_MS, cancelSignal: signal, stdin: 'ignore', all: true });
+  if (r.timedOut) return { row: { name: 'openmetadata CLI', ok: false, detail: `\`${argv.join(' ')}\` did not answer within ${CLI_VERSION_TIMEOUT_MS / 1000} s` } };
   if (r.failed && (r.exitCode === undefined || r.exitCode === 127)) {
     return { row: { name: 'openmetadata CLI', ok: false, detail: `\`${argv.slice(0, -1).join(' ')}\` not found: install openmetadata-ingestion (the server's major.minor) or set openmetadata.cli / openmetadata.image of the environment` } };
   }

@@ -85,13 +85,16 @@ async function spawnCli(
   });
   const aborted = result.aborted;
   const summary = parser.result();
-  const metadata = { ...meta, ...(summary ? summaryMetadata(summary) : { summary_form: null }), exit_code: result.exitCode ?? null };
+  const metadata: Record<string, unknown> = { ...meta, ...(summary ? summaryMetadata(summary) : { summary_form: null }), exit_code: result.exitCode ?? null };
   if (result.startError) {
     // The program could not start (not found, not executable).
     const reason = result.startError.message;
     return { ok: false, exitCode: null, error: ctx.mask(`could not run \`${argv[0]}\`: ${reason}. Install openmetadata-ingestion (the server's major.minor) or set environments.<env>.openmetadata.cli / image`), metadata };
   }
   const ok = !aborted && result.exitCode === 0 && !result.signal;
+  // `partial`: the CLI exited 0 but said `Workflow finished with failures` (errors above the
+  // success threshold); alert rules and `runner show` can tell it from a clean success.
+  metadata.outcome = !ok ? 'failed' : summary?.outcome === 'failures' ? 'partial' : 'success';
   if (ok) {
     const warnings = summaryWarnings(summary).map(ctx.mask);
     return { ok: true, exitCode: 0, metadata, ...(warnings.length > 0 ? { warnings } : {}) };

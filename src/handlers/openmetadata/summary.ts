@@ -1,11 +1,16 @@
 /**
- * Parsing what the `metadata` CLI prints at the end of a workflow (the format is in
- * ../shared/reference/openmetadata-cli-output.md): per step `Workflow <Step> Summary:` with
- * processed/updated records, warnings, (filtered,) errors and success %, then the failures
- * table, `Workflow Success %` and `Workflow finished in time: ...`; and the older
- * `Source: Processed N records, filtered N records, found N errors` form. Lines may carry
- * the CLI's log prefix (or Airflow's) and ANSI colours. The parser streams: its memory does
- * not grow with the output.
+ * Parsing what the `metadata` CLI prints at the end of a workflow, as
+ * `metadata/workflow/workflow_output_handler.py` of openmetadata-ingestion 1.7 and 2.0
+ * prints it (docs/openmetadata.md, "What the CLI prints"): per step `Workflow <Step> Summary:`
+ * with processed/updated records, warnings, (filtered,) errors and success %, then the
+ * failures table (`List of failures:`, or `Showing only the first 100 failures:` (1.7) /
+ * `Showing the first 10 failures:` (2.0) above a longer one), `Workflow Success %`,
+ * `Workflow finished in time: ...` and, when any step had a failure, `Workflow finished
+ * with failures` (also when the run stays above its success threshold and exits 0); and the
+ * older `Source: Processed N records, filtered N records, found N errors` form. Every line
+ * goes through `log_ansi_encoded_string`: the `metadata.Utils` log prefix, ANSI codes before
+ * the message and `ESC[0m` after it. The parser streams: its memory does not grow with the
+ * output.
  */
 
 /** One step of the closing summary. */
@@ -75,6 +80,9 @@ export function parseCliDuration(text: string): number | undefined {
 }
 
 const num = (s: string) => Number(s);
+// `List of failures:`; above a longer table `Showing only the first 100 failures:` (1.7) or
+// `Showing the first 10 failures:` (2.0).
+const FAILURES_HEADER = /^(?:List of failures:|Showing (?:only )?the first \d+ failures:)$/;
 
 /** Reads the CLI's output line by line and keeps the last closing summary. */
 export class SummaryParser {
@@ -111,7 +119,7 @@ export class SummaryParser {
       if (this.cur) this.cur.outcome = m[1] === 'with failures' ? 'failures' : m[1] === 'with warnings' ? 'warnings' : 'success';
       return;
     }
-    if (/^(List of failures:|Showing only the first \d+ failures:)$/.test(msg)) {
+    if (FAILURES_HEADER.test(msg)) {
       if (this.cur) this.table = new TableReader(this.cur);
       return;
     }

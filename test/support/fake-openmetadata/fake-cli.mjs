@@ -1,10 +1,16 @@
 // A test double of OpenMetadata's `metadata` ingestion CLI (openmetadata-ingestion 1.10).
 // It takes the same argv (`metadata ingest|usage|profile|test|classify -c FILE`,
 // `metadata --version`), loads the config as the real CLI does (`os.path.expandvars` on the
-// text, then YAML), validates it against the official schemas (official-schema.mjs), asks
-// the server for its version and checks the JWT like the real client, logs in the real
-// prefix format and closes with the summary in exactly the format of
-// ../shared/reference/openmetadata-cli-output.md; exit codes as the real CLI's.
+// text, then YAML), checks the config's shape (the real CLI's own parser is exercised by
+// test/openmetadata/pipelines.test.ts), asks the server for its version and checks the JWT
+// like the real client, and prints what openmetadata-ingestion 1.7/2.0 print for the same
+// case (test/fixtures/openmetadata-cli/ holds captured real outputs): init errors through
+// workflow_init_error_handler.py (`Error loading <pipelineType> configuration: ...`,
+// `\nError initializing <pipelineType>: ...`, ANSI-coloured, by metadata.Utils), every summary
+// line through log_ansi_encoded_string, the failures table under `List of failures:` or
+// `Showing the first 10 failures:` (client 2.x, more than 10 rows), `Workflow finished with
+// failures` whenever a step had failures (also when the run exits 0: mode `partial`).
+// Exit codes as the real CLI's.
 //
 // Controlled by environment variables:
 //   FAKE_OM_VERSION        client version (default 1.10.4)
@@ -33,7 +39,9 @@ const EXPECTED = {
   DatabaseMetadata: 'ingest', DashboardMetadata: 'ingest', PipelineMetadata: 'ingest', StorageMetadata: 'ingest',
   DatabaseLineage: 'ingest', DBT: 'ingest', DatabaseUsage: 'usage', Profiler: 'profile', TestSuite: 'test', AutoClassification: 'classify',
 };
-const WORKFLOW_TYPE = { ingest: 'INGEST', usage: 'USAGE', profile: 'PROFILE', test: 'TEST', classify: 'AUTO_CLASSIFICATION', lineage: 'LINEAGE' };
+// The PipelineType name each sub-command passes to the init error handler (metadata/cli/*.py).
+const WORKFLOW_TYPE = { ingest: 'metadata', usage: 'usage', profile: 'profiler', test: 'TestSuite', classify: 'autoClassification', lineage: 'lineage' };
+const ANSI = { red: '\x1b[31;1m', bold: '\x1b[1m', cyan: '\x1b[36;1m', end: '\x1b[0m' };
 const CONNECTOR_STEP = { Trino: 'Trino', Iceberg: 'Iceberg', Dagster: 'Dagster', Airbyte: 'Airbyte', Superset: 'Superset', Redash: 'Redash', S3: 'S3' };
 
 const pad = (n) => String(n).padStart(2, '0');
@@ -45,7 +53,14 @@ function ts() {
 function log(level, logger, message) {
   process.stderr.write(`[${ts()}] ${level.padEnd(8)} {${logger}} - ${message}\n`);
 }
-const info = (m) => log('INFO', 'metadata.Utils:logger:181', m);
+/** log_ansi_encoded_string (metadata/utils/logger.py): codes before the message, ESC[0m after. */
+const ansiLog = (m, codes = '', level = 'INFO') => log(level, 'metadata.Utils:logger:201', `${codes}${m}${ANSI.end}`);
+const info = (m) => ansiLog(m);
+/** WorkflowInitErrorHandler.print_init_error: the error, then where to read more. */
+function initError(kind, wt, message) {
+  ansiLog(kind === 'loading' ? `Error loading ${wt} configuration: ${message}` : `\nError initializing ${wt}: ${message}`, ANSI.red, 'ERROR');
+  ansiLog(`\nFor more information, please visit: https://docs.open-metadata.org/connectors/ingestion/workflows/${wt === 'profiler' ? 'profiler' : 'metadata'}\nOr join us in Slack: https://slack.open-metadata.org/`);
+}
 const pyFloat = (x) => (Number.isInteger(x) ? x.toFixed(1) : String(x));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -114,6 +129,19 @@ function hang() {
   return new Promise(() => {});
 }
 
+/** The parameters parse_workflow_config_gracefully reports missing, in its words. */
+function missingParameters(config) {
+  const out = [];
+  const isObj = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObj(config)) return ["'source'", "'workflowConfig'"];
+  if (!isObj(config.source)) out.push("'source'");
+  else {
+    for (const k of ['type', 'serviceName', 'sourceConfig']) if (config.source[k] === undefined) out.push(`in ('source', '${k}')`);
+  }
+  if (!isObj(config.workflowConfig) || !isObj(config.workflowConfig.openMetadataServerConfig)) out.push("'workflowConfig'");
+  return out;
+}
+
 export async function main(argv) {
   if (argv.includes('--version') || argv[0] === '-v') {
     process.stdout.write(`metadata ${CLIENT_VERSION} from /opt/venv/lib/python3.11/site-packages/metadata (python 3.11)\n`);
@@ -137,11 +165,10 @@ export async function main(argv) {
   if (E.FAKE_OM_PIDFILE) appendFileSync(E.FAKE_OM_PIDFILE, `${process.pid}\n`);
 
   if (!existsSync(configPath)) {
-    log('ERROR', 'metadata.CLI:workflow_init_error_handler:85', `Error loading ${wt} configuration: Cannot open config file ${configPath}`);
+    initError('loading', wt, `Cannot open config file ${configPath}`);
     return exit(1);
   }
   const { default: YAML } = await import('yaml');
-  const { officialValidator } = await import('./official-schema.mjs');
   let config;
   const text = readFileSync(configPath, 'utf8');
   // For tests: the asset the runner rendered this file for (its header comment says).
@@ -149,24 +176,23 @@ export async function main(argv) {
   try {
     config = YAML.parse(expandvars(text));
   } catch (err) {
-    log('ERROR', 'metadata.CLI:workflow_init_error_handler:85', `Error loading ${wt} configuration: YAML Configuration file [${configPath}] is not a valid YAML`);
+    initError('loading', wt, `YAML Configuration file [${configPath}] is not a valid YAML`);
     return exit(1);
   }
-  const verdict = officialValidator().validate(config);
-  if (!verdict.valid) {
-    log('ERROR', 'metadata.CLI:workflow_init_error_handler:85', `Error loading ${wt} configuration: ${verdict.errors.length} validation error(s) for OpenMetadataWorkflowConfig`);
-    process.stderr.write(verdict.errors.slice(0, 20).map((e) => `  ${e}`).join('\n') + '\n');
+  const missing = missingParameters(config);
+  if (missing.length > 0) {
+    initError('loading', wt, `We encountered an error parsing the configuration of your workflow.\nYou might need to review your config based on the original cause of this failure:\n${missing.map((m) => `\t - Missing parameter ${m}`).join('\n')}`);
     return exit(1);
   }
   const source = config.source;
   const pipelineType = source?.sourceConfig?.config?.type;
   const expected = EXPECTED[pipelineType];
   if (expected && expected !== sub) {
-    log('ERROR', 'metadata.CLI:workflow_init_error_handler:93', `Error initializing ${wt}: a ${pipelineType} workflow runs with \`metadata ${expected}\`, not \`metadata ${sub}\``);
+    initError('initializing', wt, `a ${pipelineType} workflow runs with \`metadata ${expected}\`, not \`metadata ${sub}\``);
     return exit(1);
   }
   if (pipelineType === 'Profiler' && !config.processor) {
-    log('ERROR', 'metadata.CLI:workflow_init_error_handler:93', `Error initializing ${wt}: the profiler workflow needs a processor (orm-profiler)`);
+    initError('initializing', wt, 'the profiler workflow needs a processor (orm-profiler)');
     return exit(1);
   }
   const mode = modeFor(source.serviceName, source.type);
@@ -187,14 +213,16 @@ export async function main(argv) {
     const client = mode === 'version-mismatch' ? '1.9.2' : CLIENT_VERSION;
     log('INFO', 'metadata.OMetaAPI:server_mixin:78', `OpenMetadata client running with Server version [${serverVersion}] and Client version [${client}]`);
     if (!serverVersion || serverVersion.split('.').slice(0, 2).join('.') !== client.split('.').slice(0, 2).join('.')) {
-      traceback([...CLI_FRAMES, ['/opt/venv/lib/python3.11/site-packages/metadata/ingestion/ometa/mixins/server_mixin.py', 102, 'validate_versions', 'raise VersionMismatchException(']],
-        `metadata.ingestion.ometa.mixins.server_mixin.VersionMismatchException: Server version is ${serverVersion} vs. Client version ${client}. Major and minor versions should match.`);
+      // Raised while the workflow is created, so printed by the init error handler.
+      const mm = String(serverVersion).split('.').slice(0, 2).join('.');
+      const more = client.startsWith('2.') ? ` Either install the matching client with \`pip install 'openmetadata-ingestion~=${mm}.0'\` or point \`hostPort\` at a ${client} server.` : '';
+      log('WARNING', 'metadata.OMetaAPI:client_utils:46', `Wild error initialising the OMeta Client Server version is ${serverVersion} vs. Client version ${client}. Major and minor versions should match.${more}`);
+      initError('initializing', wt, `Server version is ${serverVersion} vs. Client version ${client}. Major and minor versions should match.${more}`);
       return exit(1);
     }
     const auth = await getJson(`${server.hostPort}/v1/users/loggedInUser`, jwt).catch(() => ({ status: 0, body: {} }));
     if (auth.status === 401 || auth.status === 403) {
-      traceback([...CLI_FRAMES, ['/opt/venv/lib/python3.11/site-packages/metadata/ingestion/ometa/client.py', 267, '_one_request', 'raise APIError(error, err) from err']],
-        `metadata.ingestion.ometa.client.APIError: Not Authorized! Token verification failed`);
+      initError('initializing', wt, 'Not Authorized! Token verification failed');
       return exit(1);
     }
     record({ event: 'authorized', status: auth.status });
@@ -268,7 +296,7 @@ export async function main(argv) {
     return { name, processed, updated: 0, warnings: 0, errors: err, success: Math.round((total * 10000) / (total + err)) / 100 };
   });
   for (const s of stepStats) {
-    info(`Workflow ${s.name} Summary:`);
+    ansiLog(`Workflow ${s.name} Summary:`, ANSI.bold);
     info(`Processed records: ${s.processed}`);
     info(`Updated records: ${s.updated}`);
     info(`Warnings: ${s.warnings}`);
@@ -276,15 +304,18 @@ export async function main(argv) {
     info(`Success %: ${pyFloat(s.success)}`);
   }
   if (failures.length > 0) {
-    info('List of failures:');
-    info('\n' + grid(['From', 'Entity Name', 'Message', 'Stack Trace'], failures.map((f) => [sourceStep, f.name, f.error, f.trace])));
+    const newer = CLIENT_VERSION.startsWith('2.');
+    const limit = newer ? 10 : 100;
+    ansiLog(failures.length > limit ? (newer ? 'Showing the first 10 failures:' : 'Showing only the first 100 failures:') : 'List of failures:', ANSI.bold);
+    ansiLog('\n' + grid(['From', 'Entity Name', 'Message', 'Stack Trace'], failures.slice(0, limit).map((f) => [sourceStep, f.name, f.error, f.trace])));
   }
   const workflowSuccess = Math.round((stepStats.reduce((a, s) => a + s.success, 0) / stepStats.length) * 100) / 100;
-  info(`Workflow Success %: ${pyFloat(workflowSuccess)}`);
-  info(`Workflow finished in time: ${pyFloat(Math.round((Date.now() - started) / 10) / 100)}s`);
+  ansiLog(`Workflow Success %: ${pyFloat(workflowSuccess)}`, ANSI.bold + ANSI.cyan);
+  ansiLog(`Workflow finished in time: ${pyFloat(Math.round((Date.now() - started) / 10) / 100)}s`, ANSI.bold + ANSI.cyan);
+  // result_status(): any failure at all; raise_from_status(): a step below the threshold.
+  if (failures.length > 0) ansiLog('Workflow finished with failures', ANSI.bold + ANSI.red);
   const failed = stepStats.some((s) => s.errors > 0 && s.success < 90);
   if (failed) {
-    log('INFO', 'metadata.Utils:logger:181', 'Workflow finished with failures');
     const s = stepStats[0];
     traceback([...CLI_FRAMES, ['/opt/venv/lib/python3.11/site-packages/metadata/workflow/base.py', 214, 'raise_from_status_internal', 'raise WorkflowExecutionError(']],
       `metadata.config.common.WorkflowExecutionError: ${s.name} reported errors: Processed records: ${s.processed}; Updated records: 0; Warnings: 0; Errors: ${s.errors}`);
