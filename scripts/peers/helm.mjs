@@ -1,4 +1,4 @@
-// helm, for the chart tests (test/deploy/ and test/kubernetes/chart.test.ts). No registry this project
+// helm, for the chart tests (test/deploy/). No registry this project
 // reaches ships a Linux helm binary (Debian has no helm package; the PyPI and npm
 // candidates are wrappers or Windows/macOS builds), but helm is a Go module: it is built
 // from source with the installed Go toolchain through the Go module proxy, at the version
