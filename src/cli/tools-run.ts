@@ -3,7 +3,7 @@ import path from 'node:path';
 import { InputError, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { loadWithEnv, type EnvOptions, type PipelinesOptions } from './options.js';
 import { table } from './list-view.js';
-import { homeOf } from '../tools/paths.js';
+import { homeOf } from '../storage/home.js';
 import { listTools } from '../tools/manifest.js';
 import { checkPluginName, normalizePlugins } from '../tools/plugins.js';
 import { parseVersionSpec, type VersionSpec } from '../tools/versions.js';
@@ -90,8 +90,7 @@ async function fromEnvironment(opts: ToolsInstallOptions, flagSpec: VersionSpec 
     if (!v.version) throw new InputError(`version \`server\`: ${v.error}`);
     serverVersion = v.version;
   }
-  const { homeOf: home } = await import('../tools/paths.js');
-  return { home: home(defs.projectDir), spec, plugins, serverVersion };
+  return { home: homeOf(defs.projectDir), spec, plugins, serverVersion };
 }
 
 /** Aborted on Ctrl-C / SIGTERM, so an install in progress is stopped with its whole tree. */

@@ -19,7 +19,8 @@ import { OPENMETADATA_PACKAGE, normalizePlugins, pluginsFor } from '../../tools/
 import { OPENMETADATA_TOOL, resolveVersion } from '../../tools/openmetadata.js';
 import { serverSpec } from '../../tools/versions.js';
 import { findInstalled } from '../../tools/manifest.js';
-import { homeOf, toolsDir } from '../../tools/paths.js';
+import { toolsDir } from '../../tools/paths.js';
+import { homeOf } from '../../storage/home.js';
 
 export { majorMinor, parseVersion };
 
