@@ -45,6 +45,12 @@ export interface ExecutorOptions {
   signal?: AbortSignal;
   /** Masks secret values in every line and message (default: identity). */
   mask?: (text: string) => string;
+  /**
+   * Masks a piece of a long line (more of it to come): the masked part no secret
+   * continues past and the raw rest to carry over (Masker.splitPiece). Without it, each
+   * piece is masked alone.
+   */
+  maskPiece?: (text: string) => [masked: string, rest: string];
   /** Resolves the named secrets of a step (default: none resolves). */
   resolveSecrets?: (names: string[], signal: AbortSignal) => Promise<Record<string, string | undefined>>;
   /** The environment `${env:..}` reads (default process.env). */
@@ -212,7 +218,14 @@ class Execution {
       if (!handler) throw new Error(`unknown handler \`${asset.handler}\``);
       const { config, secrets, named } = await this.config(s, handler, ac.signal);
       if (ac.signal.aborted) result = { ok: false };
-      else result = await handler.run({ ...this.context(s, handler, config, named, ac.signal), ...(secrets ? { secrets } : {}) });
+      else {
+        const { ctx, flushLog } = this.context(s, handler, config, named, ac.signal);
+        try {
+          result = await handler.run({ ...ctx, ...(secrets ? { secrets } : {}) });
+        } finally {
+          flushLog();
+        }
+      }
     } catch (err) {
       result = { ok: false, error: err instanceof Error ? err.message : String(err) };
     } finally {
@@ -263,7 +276,22 @@ class Execution {
       inherit: [...(asset.inheritEnv ?? []), ...(this.o.env.inheritEnv ?? []), ...(handler.inheritEnv ?? [])],
       denied: deniedFor(this.o.envPolicy, named),
     });
-    return {
+    const emit = (line: string, stream: 'stdout' | 'stderr', partial: boolean) => {
+      const e: RunEvent = { ts: isoNow(), type: 'log', run_id: runId, key, attempt, line, stream };
+      if (partial) e.partial = true;
+      sink.emit(e);
+    };
+    // The raw end of a long line's last piece, masked with the next piece: a secret
+    // straddling the cut between two pieces is masked whole.
+    const carry = { stdout: '', stderr: '' };
+    const maskPiece = this.o.maskPiece;
+    const flushLog = () => {
+      for (const stream of ['stdout', 'stderr'] as const) {
+        if (carry[stream] !== '') emit(mask(carry[stream]), stream, true);
+        carry[stream] = '';
+      }
+    };
+    const ctx = {
       asset: s.step.asset,
       config,
       env: this.o.env,
@@ -273,14 +301,21 @@ class Execution {
       signal,
       mask,
       // The hot path of a chatty step: one object per line, built in its final shape.
-      log: (line: string, stream?: 'stdout' | 'stderr', partial?: boolean) => {
-        const e: RunEvent = { ts: isoNow(), type: 'log', run_id: runId, key, attempt, line: mask(line), stream: stream ?? 'stdout' };
-        if (partial) e.partial = true;
-        sink.emit(e);
+      log: (line: string, stream: 'stdout' | 'stderr' = 'stdout', partial?: boolean) => {
+        const held = carry[stream];
+        if (held === '' && (!partial || !maskPiece)) return emit(mask(line), stream, partial === true);
+        if (!partial) {
+          carry[stream] = '';
+          return emit(mask(held + line), stream, false);
+        }
+        const [masked, rest] = maskPiece!(held + line);
+        carry[stream] = rest;
+        if (masked !== '') emit(masked, stream, true);
       },
       contain: new StepContainment({ runId, key, attempt, recorder: processes, cgroups: this.o.cgroups }),
       stepEnv,
     };
+    return { ctx, flushLog };
   }
 
   private attemptDone(s: StepRun, r: AttemptResult): void {

@@ -67,7 +67,7 @@ async function spawnCli(
   container?: { engine: string; name: string },
 ): Promise<StepResult> {
   const parser = new SummaryParser();
-  const tail = new OutputTail();
+  const tail = new OutputTail(ctx.mask);
   const result = await runStepProcess(argv[0]!, argv.slice(1), {
     contain: ctx.contain,
     signal: ctx.signal,
@@ -93,9 +93,9 @@ async function spawnCli(
   }
   const ok = !aborted && result.exitCode === 0 && !result.signal;
   if (ok) {
-    const warnings = summaryWarnings(summary).map(ctx.mask);
+    const warnings = summaryWarnings(summary, ctx.mask);
     return { ok: true, exitCode: 0, metadata, ...(warnings.length > 0 ? { warnings } : {}) };
   }
-  const message = failureMessage({ exitCode: result.exitCode, signal: result.signal ?? null, what }, tail, summary);
+  const message = failureMessage({ exitCode: result.exitCode, signal: result.signal ?? null, what }, tail, summary, ctx.mask);
   return { ok: false, exitCode: result.exitCode ?? null, error: ctx.mask(aborted ? `terminated; ${message}` : message), metadata };
 }
