@@ -17,7 +17,7 @@ import { secretsIn, substituteDeep } from '../definitions/interpolate.js';
 import { formatDuration } from '../util/duration.js';
 import { hasAttemptLeft, retryDelayMs } from './retry.js';
 import { StepContainment } from './containment/step.js';
-import { deniedFor, stepEnvironment, type EnvPolicy } from './step-env.js';
+import { childEnvironment, deniedFor, stepEnvironment, type EnvPolicy } from './step-env.js';
 import { isoNow } from './clock.js';
 import { setLongTimeout, type LongTimer } from '../util/timers.js';
 import { MemoryPoolSlots, type PoolSlots, type ProcessRecorder } from './pools.js';
@@ -114,6 +114,8 @@ class Execution {
   private readonly steps: StepRun[];
   private readonly ready: StepRun[] = [];
   private readonly mask: (s: string) => string;
+  /** The environment of the runner's own helper processes (installers, `docker kill`). */
+  private readonly childEnv: Record<string, string>;
   private readonly slots: PoolSlots;
   private readonly concurrency: number;
   private running = 0;
@@ -127,6 +129,7 @@ class Execution {
 
   constructor(private readonly o: ExecutorOptions) {
     this.mask = o.mask ?? ((s) => s);
+    this.childEnv = childEnvironment(o.processEnv ?? process.env, o.envPolicy);
     this.slots = o.slots ?? new MemoryPoolSlots();
     this.concurrency = Math.max(1, Math.floor(o.concurrency));
     this.steps = o.plan.steps.map((step) => ({ key: step.key, step, phase: 'waiting', waitingOn: step.upstream.length, status: 'pending', attempts: 0, poolHeld: false }));
@@ -314,6 +317,7 @@ class Execution {
       },
       contain: new StepContainment({ runId, key, attempt, recorder: processes, cgroups: this.o.cgroups }),
       stepEnv,
+      childEnv: this.childEnv,
     };
     return { ctx, flushLog };
   }

@@ -78,7 +78,7 @@ export async function readyCli(s: OmSettings, o: ReadyOptions): Promise<Outcome<
     serverVersion = v.version;
     spec = serverSpec(v.version);
   }
-  const r = await ensureOpenMetadata({ home: homeOf(o.projectDir), spec, plugins, serverVersion, log: o.log, signal: o.signal });
+  const r = await ensureOpenMetadata({ home: homeOf(o.projectDir), spec, plugins, serverVersion, log: o.log, signal: o.signal, childEnv: o.childEnv });
   if (!r.ok) return r;
   noteDropped(r.value, o.log);
   return { ok: true, value: { ...s, runner: { kind: 'command', argv: [r.value.record.metadata] } } };
@@ -116,4 +116,6 @@ export interface ReadyOptions {
   config: OpenMetadataConfig;
   log: (line: string) => void;
   signal?: AbortSignal;
+  /** What the installer's commands start from (the step's RunContext.childEnv). */
+  childEnv?: Record<string, string>;
 }

@@ -36,7 +36,7 @@ export async function runWorkflow(ctx: RunContext<OpenMetadataConfig>): Promise<
   const meta: Record<string, unknown> = { command: what, pipeline_type: pipelineType ?? null };
   if (ctx.signal.aborted) return { ok: false, error: 'canceled before the CLI started', metadata: meta };
   // An environment with `install` gets its CLI from the runner's venv (installed the first time).
-  const ready = await readyCli(settings.value, { runId: ctx.runId, projectDir: ctx.projectDir, config: ctx.config, log: (l) => ctx.log(l, 'stderr'), signal: ctx.signal });
+  const ready = await readyCli(settings.value, { runId: ctx.runId, projectDir: ctx.projectDir, config: ctx.config, log: (l) => ctx.log(l, 'stderr'), signal: ctx.signal, childEnv: ctx.childEnv });
   if (!ready.ok) return { ok: false, error: ctx.mask(ready.message), metadata: meta };
   const s = ready.value;
 
@@ -80,7 +80,7 @@ async function spawnCli(
       }
     },
     // A container run goes with its step: `docker kill` it first.
-    onAbort: container ? () => void execa(container.engine, ['kill', container.name], { reject: false, timeout: 10_000, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' }) : undefined,
+    onAbort: container ? () => void execa(container.engine, ['kill', container.name], { env: ctx.childEnv, extendEnv: false, reject: false, timeout: 10_000, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' }) : undefined,
     pipeGraceMs: LEFTOVER_GRACE_MS,
   });
   const aborted = result.aborted;
