@@ -7,7 +7,7 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { LineSplitter } from '../execution/line-splitter.js';
-import { terminateGroup } from '../execution/process-tree.js';
+import { registerContainment, signalGroup, terminateGroup, unregisterContainment, type Killable } from '../execution/process-tree.js';
 import { childEnvironment } from '../execution/step-env.js';
 
 /** How many lines of output a failure keeps. */
@@ -48,6 +48,9 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
     child[stream]?.on('data', (chunk: Buffer) => split.push(chunk));
     child[stream]?.on('end', () => split.end());
   }
+  // In the live registry while it runs: a second Ctrl-C (killAllNow) ends pip's whole group too.
+  const killable: Killable | undefined = child.pid === undefined ? undefined : { group: child.pid, killNow: () => void signalGroup(child.pid!, 'SIGKILL') };
+  if (killable) registerContainment(killable);
   const onAbort = () => child.pid !== undefined && void terminateGroup(child.pid);
   if (o.signal?.aborted) onAbort();
   else o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -58,6 +61,7 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
     if (r.signal) return { ok: false, exitCode: null, reason: `killed by ${r.signal}`, tail };
     return { ok: r.exitCode === 0, exitCode: r.exitCode ?? null, tail };
   } finally {
+    if (killable) unregisterContainment(killable);
     o.signal?.removeEventListener('abort', onAbort);
   }
 }
