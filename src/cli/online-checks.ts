@@ -9,6 +9,7 @@ import { substituteDeep } from '../definitions/interpolate.js';
 import type { Definitions } from '../definitions/model.js';
 import type { CheckResult } from '../handlers/handler.js';
 import { getHandler } from '../handlers/registry.js';
+import { childEnvironment, deniedFor, envPolicy, stepEnvironment } from '../execution/step-env.js';
 import { SecretResolver, checkSecrets, vaultSessionFor } from '../secrets/index.js';
 
 export async function onlineChecks(defs: Definitions, env: ResolvedEnvironment, processEnv: Record<string, string | undefined> = process.env): Promise<CheckResult[]> {
@@ -30,7 +31,10 @@ export async function onlineChecks(defs: Definitions, env: ResolvedEnvironment, 
     const handler = getHandler(name);
     if (!handler?.preflight) continue;
     try {
-      rows.push(...(await handler.preflight({ assets, env, projectDir: defs.projectDir, secret })));
+      const policy = envPolicy(defs);
+      const childEnv = childEnvironment(processEnv, policy);
+      const stepEnv = stepEnvironment({ processEnv, inherit: [...(env.inheritEnv ?? []), ...(handler.inheritEnv ?? [])], denied: deniedFor(policy, new Set()) });
+      rows.push(...(await handler.preflight({ assets, env, projectDir: defs.projectDir, secret, childEnv, stepEnv })));
     } catch (err) {
       rows.push({ name: `${name} preflight`, ok: false, detail: resolver.masker.mask((err as Error).message) });
     }

@@ -8,6 +8,7 @@ import type { Definitions } from '../definitions/model.js';
 import type { Store } from '../storage/store.js';
 import type { ResolvedEnvironment } from '../definitions/environment.js';
 import { MAX_ATTEMPTS } from '../definitions/model.js';
+import { homeOf } from '../storage/home.js';
 
 export interface PipelinesOptions {
   pipelines: string;
@@ -103,9 +104,7 @@ export function durationArg(name: string): (value: string) => number {
 
 /** RUNNER_HOME, default `.runner/` in the project (the pipelines directory's parent). */
 export function runnerHome(defsOrProjectDir: Definitions | string): string {
-  if (process.env.RUNNER_HOME) return path.resolve(process.env.RUNNER_HOME);
-  const projectDir = typeof defsOrProjectDir === 'string' ? defsOrProjectDir : defsOrProjectDir.projectDir;
-  return path.join(projectDir, '.runner');
+  return homeOf(typeof defsOrProjectDir === 'string' ? defsOrProjectDir : defsOrProjectDir.projectDir);
 }
 
 /**

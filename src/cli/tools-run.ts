@@ -3,7 +3,7 @@ import path from 'node:path';
 import { InputError, type Diagnostic } from '../diagnostics/diagnostic.js';
 import { loadWithEnv, type EnvOptions, type PipelinesOptions } from './options.js';
 import { table } from './list-view.js';
-import { homeOf } from '../tools/paths.js';
+import { homeOf } from '../storage/home.js';
 import { listTools } from '../tools/manifest.js';
 import { checkPluginName, normalizePlugins } from '../tools/plugins.js';
 import { parseVersionSpec, type VersionSpec } from '../tools/versions.js';
@@ -32,16 +32,18 @@ export async function toolsInstall(tool: string, opts: ToolsInstallOptions): Pro
 
   let home = homeOf(path.dirname(path.resolve(opts.pipelines)));
   let serverVersion: string | undefined;
+  let childEnv: Record<string, string> | undefined;
   if (opts.env !== undefined || spec === undefined || spec.kind === 'server') {
     const fromEnv = await fromEnvironment(opts, spec);
     home = fromEnv.home;
     spec = fromEnv.spec;
     plugins.push(...fromEnv.plugins);
     serverVersion = fromEnv.serverVersion;
+    childEnv = fromEnv.childEnv;
   }
   const log = (line: string) => process.stderr.write(line + '\n');
   const signal = interruptSignal();
-  const r = await ensureOpenMetadata({ home, spec, plugins: normalizePlugins(plugins), serverVersion, log, signal });
+  const r = await ensureOpenMetadata({ home, spec, plugins: normalizePlugins(plugins), serverVersion, log, signal, childEnv });
   if (!r.ok) {
     process.stderr.write(`runner: ${r.message}\n`);
     // Ctrl-C / SIGTERM: the install's whole tree was stopped and its venv removed.
@@ -70,7 +72,7 @@ export function toolsList(opts: ToolsListOptions): void {
 }
 
 /** The version, plugins and home an environment's pipeline files say. */
-async function fromEnvironment(opts: ToolsInstallOptions, flagSpec: VersionSpec | undefined): Promise<{ home: string; spec: VersionSpec; plugins: string[]; serverVersion?: string }> {
+async function fromEnvironment(opts: ToolsInstallOptions, flagSpec: VersionSpec | undefined): Promise<{ home: string; spec: VersionSpec; plugins: string[]; serverVersion?: string; childEnv: Record<string, string> }> {
   const { defs, env } = await loadWithEnv(opts);
   const { installSettings, pluginsOfConfigs } = await import('../handlers/openmetadata/cli-tool.js');
   const settings = installSettings(env);
@@ -90,8 +92,9 @@ async function fromEnvironment(opts: ToolsInstallOptions, flagSpec: VersionSpec 
     if (!v.version) throw new InputError(`version \`server\`: ${v.error}`);
     serverVersion = v.version;
   }
-  const { homeOf: home } = await import('../tools/paths.js');
-  return { home: home(defs.projectDir), spec, plugins, serverVersion };
+  // The definitions are known: their secrets' variables and credentials stay out of pip.
+  const { childEnvironment, envPolicy } = await import('../execution/step-env.js');
+  return { home: homeOf(defs.projectDir), spec, plugins, serverVersion, childEnv: childEnvironment(process.env, envPolicy(defs)) };
 }
 
 /** Aborted on Ctrl-C / SIGTERM, so an install in progress is stopped with its whole tree. */

@@ -16,6 +16,7 @@ import { readFileText, type FileText } from './file-text.js';
 import { validatePipelineFile } from './validate.js';
 import { buildDefinitions, type LoadedFile, type Origins, type PipelineFileValue } from './build.js';
 import { HANDLER_SCHEMAS } from './validators.js';
+import { homeOf } from '../storage/home.js';
 import pipelineSchema from '../../schemas/pipeline.schema.json' with { type: 'json' };
 
 export interface LoadOptions {
@@ -136,7 +137,7 @@ export function display(abs: string): string {
 
 function defaultCacheDir(projectDir: string): string | false {
   if (process.env.RUNNER_NO_CACHE === '1') return false;
-  const home = process.env.RUNNER_HOME ? path.resolve(process.env.RUNNER_HOME) : path.join(projectDir, '.runner');
+  const home = homeOf(projectDir);
   return path.join(home, 'cache');
 }
 

@@ -19,7 +19,7 @@ import { formatDuration } from '../util/duration.js';
 import { hasAttemptLeft, retryDelayMs } from './retry.js';
 import { StepContainment } from './containment/step.js';
 import { closeRunCgroups } from './containment/cgroup-pool.js';
-import { deniedFor, stepEnvironment, type EnvPolicy } from './step-env.js';
+import { childEnvironment, deniedFor, stepEnvironment, type EnvPolicy } from './step-env.js';
 import { isoNow } from './clock.js';
 import { setLongTimeout, type LongTimer } from '../util/timers.js';
 import { MemoryPoolSlots, type PoolSlots, type ProcessRecorder } from './pools.js';
@@ -47,6 +47,12 @@ export interface ExecutorOptions {
   signal?: AbortSignal;
   /** Masks secret values in every line and message (default: identity). */
   mask?: (text: string) => string;
+  /**
+   * Masks a piece of a long line (more of it to come): the masked part no secret
+   * continues past and the raw rest to carry over (Masker.splitPiece). Without it, each
+   * piece is masked alone.
+   */
+  maskPiece?: (text: string) => [masked: string, rest: string];
   /** Resolves the named secrets of a step (default: none resolves). */
   resolveSecrets?: (names: string[], signal: AbortSignal) => Promise<Record<string, string | undefined>>;
   /** The environment `${env:..}` reads (default process.env). */
@@ -112,6 +118,8 @@ class Execution {
   private readonly steps: StepRun[];
   private readonly ready: StepRun[] = [];
   private readonly mask: (s: string) => string;
+  /** The environment of the runner's own helper processes (installers, `docker kill`). */
+  private readonly childEnv: Record<string, string>;
   private readonly slots: PoolSlots;
   private readonly concurrency: number;
   private running = 0;
@@ -126,6 +134,7 @@ class Execution {
 
   constructor(private readonly o: ExecutorOptions) {
     this.mask = o.mask ?? ((s) => s);
+    this.childEnv = childEnvironment(o.processEnv ?? process.env, o.envPolicy);
     this.slots = o.slots ?? new MemoryPoolSlots();
     this.concurrency = Math.max(1, Math.floor(o.concurrency));
     this.steps = o.plan.steps.map((step) => ({ key: step.key, step, phase: 'waiting', waitingOn: step.upstream.length, status: 'pending', attempts: 0, poolHeld: false }));
@@ -217,7 +226,14 @@ class Execution {
       if (!handler) throw new Error(`unknown handler \`${asset.handler}\``);
       const { config, secrets, named } = await this.config(s, handler, ac.signal);
       if (ac.signal.aborted) result = { ok: false };
-      else result = await handler.run({ ...this.context(s, handler, config, named, ac.signal), ...(secrets ? { secrets } : {}) });
+      else {
+        const { ctx, flushLog } = this.context(s, handler, config, named, ac.signal);
+        try {
+          result = await handler.run({ ...ctx, ...(secrets ? { secrets } : {}) });
+        } finally {
+          flushLog();
+        }
+      }
     } catch (err) {
       result = { ok: false, error: err instanceof Error ? err.message : String(err) };
     } finally {
@@ -269,7 +285,22 @@ class Execution {
       inherit: [...(asset.inheritEnv ?? []), ...(this.o.env.inheritEnv ?? []), ...(handler.inheritEnv ?? [])],
       denied: deniedFor(this.o.envPolicy, named),
     });
-    return {
+    const emit = (line: string, stream: 'stdout' | 'stderr', partial: boolean) => {
+      const e: RunEvent = { ts: isoNow(), type: 'log', run_id: runId, key, attempt, line, stream };
+      if (partial) e.partial = true;
+      sink.emit(e);
+    };
+    // The raw end of a long line's last piece, masked with the next piece: a secret
+    // straddling the cut between two pieces is masked whole.
+    const carry = { stdout: '', stderr: '' };
+    const maskPiece = this.o.maskPiece;
+    const flushLog = () => {
+      for (const stream of ['stdout', 'stderr'] as const) {
+        if (carry[stream] !== '') emit(mask(carry[stream]), stream, true);
+        carry[stream] = '';
+      }
+    };
+    const ctx = {
       asset: s.step.asset,
       config,
       env: this.o.env,
@@ -280,14 +311,22 @@ class Execution {
       mask,
       ...(this.o.launcher ? { launcher: this.o.launcher } : {}),
       // The hot path of a chatty step: one object per line, built in its final shape.
-      log: (line: string, stream?: 'stdout' | 'stderr', partial?: boolean) => {
-        const e: RunEvent = { ts: isoNow(), type: 'log', run_id: runId, key, attempt, line: mask(line), stream: stream ?? 'stdout' };
-        if (partial) e.partial = true;
-        sink.emit(e);
+      log: (line: string, stream: 'stdout' | 'stderr' = 'stdout', partial?: boolean) => {
+        const held = carry[stream];
+        if (held === '' && (!partial || !maskPiece)) return emit(mask(line), stream, partial === true);
+        if (!partial) {
+          carry[stream] = '';
+          return emit(mask(held + line), stream, false);
+        }
+        const [masked, rest] = maskPiece!(held + line);
+        carry[stream] = rest;
+        if (masked !== '') emit(masked, stream, true);
       },
       contain: new StepContainment({ runId, key, attempt, recorder: processes, cgroups: this.o.cgroups }),
       stepEnv,
+      childEnv: this.childEnv,
     };
+    return { ctx, flushLog };
   }
 
   private attemptDone(s: StepRun, r: AttemptResult): void {

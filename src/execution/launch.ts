@@ -134,6 +134,7 @@ export async function launchRun(o: LaunchOptions): Promise<Launched> {
     processes: store,
     signal: o.signal,
     mask: hooks.mask,
+    maskPiece: (t) => hooks.masker.splitPiece(t),
     resolveSecrets: hooks.resolveSecrets,
     processEnv: o.processEnv,
     envPolicy: envPolicy(defs),

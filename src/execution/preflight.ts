@@ -7,6 +7,7 @@ import type { CheckResult } from '../handlers/handler.js';
 import { substituteDeep } from '../definitions/interpolate.js';
 import { configScope } from './plan.js';
 import type { ExecutorOptions } from './executor.js';
+import { childEnvironment, deniedFor, stepEnvironment } from './step-env.js';
 
 /** Per key, why its step cannot run (unmasked: the executor masks). */
 export async function preflight(o: ExecutorOptions): Promise<Map<string, string>> {
@@ -37,7 +38,9 @@ export async function preflight(o: ExecutorOptions): Promise<Map<string, string>
       });
       let rows: CheckResult[];
       try {
-        rows = await handler.preflight({ assets, env: o.env, projectDir: o.projectDir, secret, signal: o.signal, runId: o.runId });
+        const childEnv = childEnvironment(processEnv, o.envPolicy);
+        const stepEnv = stepEnvironment({ processEnv, inherit: [...(o.env.inheritEnv ?? []), ...(handler.inheritEnv ?? [])], denied: deniedFor(o.envPolicy, new Set()) });
+        rows = await handler.preflight({ assets, env: o.env, projectDir: o.projectDir, secret, signal: o.signal, runId: o.runId, childEnv, stepEnv });
       } catch (err) {
         rows = [{ name: `${name} preflight`, ok: false, detail: err instanceof Error ? err.message : String(err) }];
       }

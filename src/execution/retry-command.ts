@@ -27,6 +27,9 @@ export async function retry(id: string | undefined, opts: RetryCliOptions): Prom
     if (!run) throw new InputError(none);
     const r = planRetry(defs, run, { env: opts.env });
     if (!r.ok) throw new InputError(r.refusal.diagnostics);
+    // Checked again, atomically, when the retry is recorded (Store.createRun).
+    const running = store.unfinishedRetryOf(run.id);
+    if (running !== undefined) throw new InputError(`run ${run.id} is already being retried by run ${running}, which has not finished: wait for it (runner show ${running}) or cancel it`);
     const p = { defs, env: r.value.env, plan: r.value.plan, selection: r.value.selection, job: r.value.job, store };
     if (opts.retries !== undefined) p.plan = withRetries(p.plan, opts.retries);
     if (opts.dryRun) {

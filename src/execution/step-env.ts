@@ -37,6 +37,23 @@ export function stepEnvironment(o: StepEnvOptions): Record<string, string> {
   return out;
 }
 
+/**
+ * The environment of a process the runner starts for its own work (an installer, a
+ * version query, `docker kill`): the runner's environment less every `VAULT_*`, the
+ * runner's credentials and a step mark, and, with the definitions' policy, every
+ * variable a step naming no secret could not inherit (the variables behind declared
+ * secrets, the `${env:..}` credentials of notifications, watchers and Vault).
+ */
+export function childEnvironment(processEnv: Record<string, string | undefined> = process.env, policy?: EnvPolicy): Record<string, string> {
+  const denied = deniedFor(policy, new Set());
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(processEnv)) {
+    if (value === undefined || name.startsWith('VAULT_') || name === MARK_VAR || RUNNER_CREDENTIALS.includes(name) || denied.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
 /** What a step's environment is made of. */
 export interface StepEnvOptions {
   /** The runner's environment, or its entries (read once per run: `process.env` is slow to walk). */

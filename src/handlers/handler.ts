@@ -80,6 +80,11 @@ export interface RunContext<C> {
    * Absent (the default), the handler runs its local process as always.
    */
   launcher?: Launcher;
+  /**
+   * The environment of a process the handler starts for the runner's own work (an
+   * installer, `docker kill`): step-env.ts childEnvironment of the definitions.
+   */
+  childEnv: Record<string, string>;
 }
 
 /** What a finished step reports. */
@@ -103,6 +108,10 @@ export interface PreflightContext<C> {
   signal?: AbortSignal;
   /** The run these checks precede (absent in `runner check --online`): a handler may note what its steps need. */
   runId?: string;
+  /** What a check's process of the runner's own starts from (an installer, `docker --version`): childEnvironment. */
+  childEnv: Record<string, string>;
+  /** What a check running the step's program starts from (`metadata --version`): a step's environment naming no secret. */
+  stepEnv: Record<string, string>;
 }
 
 export interface Handler<C = Record<string, unknown>> {

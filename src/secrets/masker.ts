@@ -75,6 +75,25 @@ export class Masker {
   }
 
   /**
+   * For a piece of a long line whose rest is still to come: the masked part that no
+   * secret can continue past, and the raw rest to put before the next piece. The rest is
+   * at most as long as the longest form could be written (percent-encoded: three
+   * characters each), so a secret straddling two pieces is masked whole.
+   */
+  splitPiece(text: string): [masked: string, rest: string] {
+    if (this.forms.size === 0) return [text, ''];
+    let longest = 0;
+    for (const f of this.forms) longest = Math.max(longest, f.length);
+    let cut = text.length - (3 * longest - 1);
+    if (cut <= 0) return ['', text];
+    const spans = this.spans(text);
+    for (const [a, b] of spans) if (a < cut && cut < b) cut = b;
+    const c = text.charCodeAt(cut - 1);
+    if (c >= 0xd800 && c <= 0xdbff) cut--;
+    return [replaceSpans(text.slice(0, cut), spans.filter(([, b]) => b <= cut), MASK), text.slice(cut)];
+  }
+
+  /**
    * A copy of `value` with every string inside it masked (object values and keys, array
    * items, recursively): for event `data`, step metadata and rendered configs.
    */

@@ -129,7 +129,18 @@ export class Store implements EventSink {
     return db;
   }
 
-  /** Records a new run as `queued` with one `pending` step per key, owned by this process. */
+  /** The unfinished run (queued or started) retrying `runId`, if any. */
+  unfinishedRetryOf(runId: string): string | undefined {
+    const row = this.stmt(`SELECT id FROM runs WHERE retry_of = ? AND status IN ('queued', 'started') ORDER BY created_at LIMIT 1`).get(runId) as { id: string } | undefined;
+    return row?.id;
+  }
+
+  /**
+   * Records a new run as `queued` with one `pending` step per key, owned by this process.
+   * A retry is refused (InputError) while another retry of the same run is unfinished: the
+   * check and the insert are one transaction, so a double click or a CLI retry at the same
+   * time never starts two.
+   */
   createRun(meta: RunMeta): void {
     const db = this.db;
     const at = now();
@@ -141,9 +152,12 @@ export class Store implements EventSink {
     const owner = [process.pid, processStartTime(process.pid), machineId()] as const;
     db.transaction(() => {
       const retryOf = meta.trigger.type === 'retry' ? meta.trigger.retry_of : null;
+      const running = retryOf === null ? undefined : this.unfinishedRetryOf(retryOf);
+      if (running !== undefined) throw new InputError(`run ${retryOf} is already being retried by run ${running}, which has not finished: wait for it (runner show ${running}) or cancel it`);
       insertRun.run(meta.id, JSON.stringify(meta.trigger), retryOf, meta.env, meta.selection, meta.job ?? null, meta.pipelinesDir, at, ...owner, at);
       meta.keys.forEach((key, i) => insertStep.run(meta.id, key, i));
-    })();
+      // IMMEDIATE: the write lock is taken before the check, so another process cannot insert between.
+    }).immediate();
     fs.mkdirSync(runLogDir(this.home, meta.id), { recursive: true });
     this.owned.add(meta.id);
     this.startHeartbeat();

@@ -7,22 +7,8 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { LineSplitter } from '../execution/line-splitter.js';
-import { terminateGroup } from '../execution/process-tree.js';
-import { RUNNER_CREDENTIALS } from '../execution/step-env.js';
-import { MARK_VAR } from '../execution/containment/marks.js';
-
-/**
- * The runner's environment less its credentials (`VAULT_*`, the UI token, webhooks) and
- * any step mark: a package's build script runs with what an installer inherits.
- */
-export function installerEnvironment(processEnv: Record<string, string | undefined> = process.env): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(processEnv)) {
-    if (value === undefined || name.startsWith('VAULT_') || name === MARK_VAR || RUNNER_CREDENTIALS.includes(name)) continue;
-    out[name] = value;
-  }
-  return out;
-}
+import { registerContainment, signalGroup, terminateGroup, unregisterContainment, type Killable } from '../execution/process-tree.js';
+import { childEnvironment } from '../execution/step-env.js';
 
 /** How many lines of output a failure keeps. */
 const TAIL_LINES = 40;
@@ -42,7 +28,8 @@ export interface CommandOutcome {
 export async function runCommand(argv: string[], o: RunCommandOptions): Promise<CommandOutcome> {
   const tail: string[] = [];
   const child = execa(argv[0]!, argv.slice(1), {
-    env: { ...installerEnvironment(), ...o.env },
+    // A package's build script runs with what an installer inherits: never a credential.
+    env: { ...(o.base ?? childEnvironment()), ...o.env },
     extendEnv: false,
     detached: true,
     stdin: 'ignore',
@@ -61,6 +48,9 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
     child[stream]?.on('data', (chunk: Buffer) => split.push(chunk));
     child[stream]?.on('end', () => split.end());
   }
+  // In the live registry while it runs: a second Ctrl-C (killAllNow) ends pip's whole group too.
+  const killable: Killable | undefined = child.pid === undefined ? undefined : { group: child.pid, killNow: () => void signalGroup(child.pid!, 'SIGKILL') };
+  if (killable) registerContainment(killable);
   const onAbort = () => child.pid !== undefined && void terminateGroup(child.pid);
   if (o.signal?.aborted) onAbort();
   else o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -71,6 +61,7 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
     if (r.signal) return { ok: false, exitCode: null, reason: `killed by ${r.signal}`, tail };
     return { ok: r.exitCode === 0, exitCode: r.exitCode ?? null, tail };
   } finally {
+    if (killable) unregisterContainment(killable);
     o.signal?.removeEventListener('abort', onAbort);
   }
 }
@@ -106,6 +97,9 @@ export function onPath(name: string, processEnv: Record<string, string | undefin
 
 /** Options of {@link runCommand}. */
 export interface RunCommandOptions {
+  /** What the command starts from (childEnvironment of the definitions); default: childEnvironment() of process.env. */
+  base?: Record<string, string>;
+  /** Added to `base`. */
   env?: Record<string, string>;
   log: (line: string) => void;
   signal?: AbortSignal;

@@ -64,7 +64,7 @@ export async function installVenv(req: InstallRequest): Promise<{ ok: true; valu
   log(`${tool}: installing ${spec} into ${dir} (${installer.kind})`);
   for (const s of steps) {
     log(`${tool}: ${s.what}`);
-    const r = await runCommand(s.argv, { env, log, signal: req.signal });
+    const r = await runCommand(s.argv, { base: req.childEnv, env, log, signal: req.signal });
     if (!r.ok) {
       rmSync(dir, { recursive: true, force: true });
       const how = r.reason ?? `exit code ${r.exitCode}`;
@@ -81,7 +81,7 @@ export async function installVenv(req: InstallRequest): Promise<{ ok: true; valu
   // fails at its first run: run it once now, so the failure is the install's.
   if (req.verify) {
     log(`${tool}: checking \`${req.executable} ${req.verify.join(' ')}\``);
-    const r = await runCommand([metadata, ...req.verify], { log, signal: req.signal });
+    const r = await runCommand([metadata, ...req.verify], { base: req.childEnv, log, signal: req.signal });
     if (!r.ok) {
       rmSync(dir, { recursive: true, force: true });
       const lines = errorLines(r.tail);
@@ -115,4 +115,6 @@ export interface InstallRequest {
   log: (line: string) => void;
   signal?: AbortSignal;
   processEnv?: Record<string, string | undefined>;
+  /** The environment the installer's commands start from (step-env.ts childEnvironment). */
+  childEnv?: Record<string, string>;
 }

@@ -76,6 +76,7 @@ export async function ensureOpenMetadata(o: EnsureOptions): Promise<Outcome<Ensu
       log: o.log,
       signal: o.signal,
       processEnv,
+      childEnv: o.childEnv,
     });
     return r.ok ? { ok: true, value: { record: r.value, installed: true, dropped } } : r;
   } finally {
@@ -93,7 +94,7 @@ export async function resolveVersion(spec: VersionSpec, o: ResolveOptions): Prom
   if (spec.kind === 'server') return { ok: false, message: 'openmetadata: version `server` must be resolved with the server\'s version first' };
   const processEnv = o.processEnv ?? process.env;
   const python = processEnv.RUNNER_TOOLS_PYTHON || 'python3';
-  const r = await runCommand([python, '-m', 'pip', 'index', 'versions', OPENMETADATA_PACKAGE], { env: cacheEnv(o.home, processEnv), log: () => undefined, quiet: true, signal: o.signal });
+  const r = await runCommand([python, '-m', 'pip', 'index', 'versions', OPENMETADATA_PACKAGE], { base: o.childEnv, env: cacheEnv(o.home, processEnv), log: () => undefined, quiet: true, signal: o.signal });
   const listed = r.ok ? parseIndexVersions(r.tail.join('\n')) : [];
   const fromIndex = newestMatching(spec, listed);
   if (fromIndex) return { ok: true, value: fromIndex };
@@ -119,6 +120,8 @@ export interface ResolveOptions {
   log: (line: string) => void;
   signal?: AbortSignal;
   processEnv?: Record<string, string | undefined>;
+  /** The environment installer commands start from (step-env.ts childEnvironment); default: of process.env, without the definitions' secrets known. */
+  childEnv?: Record<string, string>;
 }
 
 /** Options of {@link ensureOpenMetadata}. */

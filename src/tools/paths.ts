@@ -6,11 +6,6 @@
  */
 import path from 'node:path';
 
-/** The runner's home for a project directory (the same rule as the run store's). */
-export function homeOf(projectDir: string, processEnv: Record<string, string | undefined> = process.env): string {
-  return processEnv.RUNNER_HOME ? path.resolve(processEnv.RUNNER_HOME) : path.join(projectDir, '.runner');
-}
-
 /** `<home>/tools`. */
 export function toolsDir(home: string): string {
   return path.join(home, 'tools');

@@ -268,7 +268,8 @@ export function registerApi(d: ApiDeps): void {
   route('GET', '/api/runs/:id/logs', 'read', async (ctx) => {
     const run = runOr404(ctx.params['id']!);
     store.flush();
-    return send(200, await mergedLog(run, (t) => masker.mask(t)));
+    const m = masker.snapshot();
+    return send(200, await mergedLog(run, (t) => m.mask(t)));
   });
 
   route('GET', '/api/runs/:id/stream', 'read', async (ctx, res) => {

@@ -25,6 +25,14 @@ export class ResponseMasker {
     return this.current().mask(text);
   }
 
+  /**
+   * The masker for the current definitions and environment, resolved once: for a request
+   * that masks many pieces (the merged log), instead of finding the known values per piece.
+   */
+  snapshot(): Masker {
+    return this.current();
+  }
+
   /** The masker for the current definitions and environment (rebuilt when either changed). */
   private current(): Masker {
     const values = knownSecretValues({ defs: this.defs(), processEnv: this.processEnv, readTokenFile: false });

@@ -108,6 +108,8 @@ export class ManualRuns {
     if (this.closing) return { ok: false, refusal: { kind: 'conflict', diagnostics: [{ message: 'runner serve is shutting down: no new runs' }] } };
     const r = planRetry(defs, run, { processEnv: this.processEnv });
     if (!r.ok) return r;
+    const running = this.opts.store.unfinishedRetryOf(run.id);
+    if (running !== undefined) return { ok: false, refusal: { kind: 'conflict', diagnostics: [{ message: `run ${run.id} is already being retried by run ${running}, which has not finished` }] } };
     return { ok: true, ...this.launch(defs, r.value, r.value.trigger) };
   }
 

@@ -5,6 +5,8 @@ import { asset, maxOverlap, probe, runAssets, spans, statuses, tempDir } from '.
 import { MemoryPoolSlots } from '../../src/execution/pools.js';
 import { getHandler } from '../../src/handlers/registry.js';
 import type { Handler } from '../../src/handlers/handler.js';
+import { Masker } from '../../src/secrets/masker.js';
+import { MAX_LINE } from '../../src/execution/line-splitter.js';
 
 describe('executor: order and concurrency', () => {
   it('keeps at most N steps running and starts each after its upstream ended', async () => {
@@ -158,6 +160,38 @@ describe('executor: secrets and masking', () => {
     const lines = events.filter((e) => e.type === 'log').map((e) => e.line);
     expect(lines).toContain('token is ***');
     expect(JSON.stringify(events)).not.toContain(secret);
+  });
+});
+
+describe('executor: a secret cut by a line piece or a tail clip', () => {
+  const secret = 'straddling-secret-0123456789';
+  const masker = new Masker([secret]);
+  const opts = { resolveSecrets: async () => ({ tok: secret }), mask: (t: string) => masker.mask(t), maskPiece: (t: string) => masker.splitPiece(t) };
+
+  it('a secret straddling the 64 KiB boundary of a long line never reaches the log', async () => {
+    // The secret starts 10 characters before the first piece ends, on stdout and stderr.
+    const pad = MAX_LINE - 10;
+    const script = `printf '%*s' ${pad} '' | tr ' ' x; printf '%s' "$TOKEN"; printf '%*s\\n' 70000 '' | tr ' ' y; printf '%*s' ${pad} '' >&2; printf '%s' "$TOKEN" >&2`;
+    const a = asset('long', [], { config: { run: ['sh', '-c', script], env: { TOKEN: '${secret:tok}' } } });
+    const { outcome, events } = await runAssets([a], opts);
+    expect(outcome.status).toBe('success');
+    const logs = events.filter((e) => e.type === 'log');
+    const text = (stream: string) => logs.filter((e) => e.stream === stream).map((e) => e.line + (e.partial ? '' : '\n')).join('');
+    const out = text('stdout');
+    expect(out).toBe(`${'x'.repeat(pad)}***${'y'.repeat(70000)}\n`);
+    expect(text('stderr')).toBe(`${' '.repeat(pad)}***`);
+    for (const e of logs) expect(e.line).not.toMatch(/straddling|0123456789/);
+    expect(logs.some((e) => e.partial)).toBe(true);
+  });
+
+  it('a failure message never holds half of a secret cut at the 500-character clip', async () => {
+    const script = `printf '%*s' 490 '' | tr ' ' z; printf '%s\\n' "$TOKEN"; exit 3`;
+    const a = asset('clip', [], { config: { run: ['sh', '-c', script], env: { TOKEN: '${secret:tok}' } } });
+    const { outcome, events } = await runAssets([a], opts);
+    expect(outcome.status).toBe('failure');
+    const failed = events.find((e) => e.type === 'step_failed')!;
+    expect(failed.message).toContain(`${'z'.repeat(490)}***`);
+    expect(failed.message).not.toMatch(/straddl|strad/);
   });
 });
 

@@ -30,6 +30,11 @@ const PIPELINE = (url: string, version: string) => `environments:
     inherit_env: [FAKE_OM_*]
 secrets:
   openmetadata_jwt: {env: OPENMETADATA_JWT_TOKEN}
+  trino_password: {env: TRINO_PASSWORD}
+notifications:
+  - name: team
+    on: [run_failure]
+    slack: {webhook: "\${env:SLACK_HOOK}"}
 assets:
   - key: om/trino/metadata
     handler: openmetadata
@@ -61,6 +66,10 @@ function cli(args: string[]) {
       FAKE_PY_LOG: calls,
       FAKE_PIP_VERSIONS: '1.11.0.0,1.10.4.2,1.10.4.1,1.9.7.0',
       FAKE_OM_RECORD: omRecord,
+      // Credentials of the runner and a declared secret's variable: no installer may see them.
+      VAULT_TOKEN: 's.runner-token',
+      TRINO_PASSWORD: 'trino-pw',
+      SLACK_HOOK: 'https://hooks.slack.com/services/T/B/x',
     },
   });
 }
@@ -106,6 +115,12 @@ describe('openmetadata.install', () => {
     expect(py.filter((c) => c.argv[2] === 'install').map((c) => c.argv.find((a) => a.includes('==')))).toEqual(['openmetadata-ingestion[dagster,trino]==1.10.4.2']);
     const ran = readFileSync(omRecord, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'workflow');
     expect(ran.map((e: { source: string }) => e.source).sort()).toEqual(['dagster', 'trino']);
+    // pip index, venv, pip install, metadata --version: none started with a credential.
+    expect(py.length).toBeGreaterThanOrEqual(3);
+    for (const c of py) {
+      expect(c.envNames).toContain('FAKE_PY_LOG');
+      for (const name of ['VAULT_TOKEN', 'TRINO_PASSWORD', 'OPENMETADATA_JWT_TOKEN', 'SLACK_HOOK']) expect(c.envNames).not.toContain(name);
+    }
   });
 
   it('the next run installs nothing, and render shows the venv\'s metadata', async () => {

@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { childEnvironment, stepEnvironment } from '../../src/execution/step-env.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -43,6 +44,9 @@ async function preflight(e: ResolvedEnvironment, jwt: string | null = JWT, confi
     env: e,
     projectDir: dir,
     secret: async (name) => (name === 'openmetadata_jwt' && jwt !== null ? jwt : undefined),
+    // What the executor passes: the fake CLI's FAKE_OM_* let through as `inherit_env` would.
+    childEnv: childEnvironment(process.env),
+    stepEnv: stepEnvironment({ processEnv: process.env, inherit: ['FAKE_OM_*', 'OPENMETADATA_SPEC_DIR'], denied: new Set() }),
   });
 }
 

@@ -59,6 +59,7 @@ async function run(config: Record<string, unknown>, o: { secrets?: Record<string
     mask: o.mask ?? ((s) => s.split(JWT).join('***')),
     contain,
     stepEnv: { ...(process.env as Record<string, string>) },
+    childEnv: { PATH: process.env.PATH ?? '' },
     secrets: o.secrets ?? { openmetadata_jwt: JWT },
   };
   const result = await openmetadataHandler.run(ctx);

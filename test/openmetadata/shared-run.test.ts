@@ -10,8 +10,8 @@ import { asset, env, trinoConfig } from './helpers.js';
 
 const dbt = () => ({ source: { type: 'dbt', serviceName: 'starburst_galaxy', sourceConfig: { config: { type: 'DBT', dbtConfigSource: { dbtConfigType: 'local', dbtManifestFilePath: '/t/manifest.json' } } } } });
 
-function ctx(a: AssetDef, runId: string, logs: string[] = [], envName = 'dev'): RunContext<OpenMetadataConfig> {
-  return { asset: a, config: a.config as unknown as OpenMetadataConfig, env: env(undefined, {}, envName), runId, attempt: 1, log: (l: string) => logs.push(l) } as unknown as RunContext<OpenMetadataConfig>;
+function ctx(a: AssetDef, runId: string, logs: string[] = [], envName = 'dev', signal = new AbortController().signal): RunContext<OpenMetadataConfig> {
+  return { asset: a, config: a.config as unknown as OpenMetadataConfig, env: env(undefined, {}, envName), runId, attempt: 1, signal, log: (l: string) => logs.push(l) } as unknown as RunContext<OpenMetadataConfig>;
 }
 
 /** A fake workflow run: counts calls, ends when `release` is called (or at once). */
@@ -60,6 +60,21 @@ describe('one run of a workflow shared by assets with the same config', () => {
     expect((await b).metadata).toMatchObject({ materialized_by: 'x/a', records_processed: 7 });
     expect((await a).ok).toBe(true);
     expect(f.calls()).toBe(1);
+  });
+
+  it('a waiting step that is canceled (or times out) ends at once, without waiting for the shared run', async () => {
+    const f = fakeRun(OK, true);
+    const a = runShared(ctx(asset('w/a', dbt()), 'run-7'), f.run);
+    const ac = new AbortController();
+    let bDone = false;
+    const b = runShared(ctx(asset('w/b', dbt()), 'run-7', [], 'dev', ac.signal), f.run).then((r) => ((bDone = true), r));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(bDone).toBe(false);
+    ac.abort('cancel');
+    expect(await b).toEqual({ ok: false, error: 'canceled while waiting for the run of w/a' });
+    expect(f.calls()).toBe(1);
+    f.release();
+    expect((await a).ok).toBe(true);
   });
 
   it('when the shared run failed, the other asset runs the workflow itself', async () => {

@@ -224,6 +224,16 @@ describe('failure messages', () => {
     expect(failureMessage({ exitCode: 1, what: 'x' }, huge, undefined).length).toBeLessThanOrEqual(2800);
   });
 
+  it('masks each line before clipping it: a secret cut at the clip leaves no half behind', () => {
+    const secret = 'clipped-secret-value-42';
+    const mask = (t: string) => t.replaceAll(secret, '***');
+    const t = new OutputTail(mask);
+    t.push(`[2024-10-15 15:28:50] ERROR    {m:1} - ${'e'.repeat(490)}${secret}`);
+    const msg = failureMessage({ exitCode: 1, what: 'metadata ingest' }, t, undefined, mask);
+    expect(msg).toContain(`${'e'.repeat(490)}***`);
+    expect(msg).not.toMatch(/clipped|cli…/);
+  });
+
   it('turns errors in a successful run\'s summary into warnings', () => {
     const { summary } = parse(referenceSummary().map(prefix));
     expect(summaryWarnings(summary)).toEqual(['OpenMetadata: 27 errors (success 70.33%)']);

@@ -18,6 +18,24 @@ afterEach(() => {
   for (const s of stores.splice(0)) s.close();
 });
 
+describe('Store: one unfinished retry per run', () => {
+  it('refuses a second retry of a run while the first is unfinished, in the same transaction as the insert', () => {
+    const s = open(tempDir());
+    const failed = meta(['a']);
+    s.createRun(failed);
+    const retry = meta(['a'], { trigger: { type: 'retry', retry_of: failed.id } });
+    s.createRun(retry);
+    expect(s.unfinishedRetryOf(failed.id)).toBe(retry.id);
+    const second = meta(['a'], { trigger: { type: 'retry', retry_of: failed.id } });
+    expect(() => s.createRun(second)).toThrow(`run ${failed.id} is already being retried by run ${retry.id}, which has not finished`);
+    expect(s.getRun(second.id)).toBeUndefined();
+    s.db.prepare(`UPDATE runs SET status = 'failure' WHERE id = ?`).run(retry.id);
+    expect(s.unfinishedRetryOf(failed.id)).toBeUndefined();
+    s.createRun(second);
+    expect(s.getRun(second.id)?.status).toBe('queued');
+  });
+});
+
 describe('Store: events to rows', () => {
   it('records a new run as queued with one pending step per key, in plan order', () => {
     const home = tempDir();

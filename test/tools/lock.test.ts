@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { acquireLock, readLock, type LockInfo } from '../../src/tools/lock.js';
 import { bundle } from '../support/bundle.js';
+import { machineId, processStartTime } from '../../src/storage/proc.js';
 
 let dir: string;
 let holder: string;
@@ -89,6 +90,42 @@ describe('the tools lock', () => {
       setTimeout(() => ac.abort(), 300);
       await expect(p).rejects.toThrow('canceled while waiting for the tools lock');
       expect(readLock(file)?.pid).toBe(live.pid);
+    } finally {
+      live.kill('SIGKILL');
+    }
+  });
+
+  it('takes over a lock left by a runner with our own pid (a restarted pod\'s PID 1), but waits on one this process holds', async () => {
+    const file = path.join(dir, 'self.lock');
+    writeFileSync(file, JSON.stringify({ pid: process.pid, what: 'installing before the OOM kill', since: 'y', machine: machineId(), start: 'an earlier start' }));
+    const held = await acquireLock(file, 'after restart', { maxWaitMs: 5_000 });
+    expect(readLock(file)).toMatchObject({ pid: process.pid, what: 'after restart', machine: machineId(), start: processStartTime(process.pid) });
+    // Held by this process now: a second acquire in it waits (one install at a time).
+    await expect(acquireLock(file, 'second', { maxWaitMs: 400 })).rejects.toThrow(`waited 0 min for the tools lock ${file}, held by process ${process.pid} (after restart`);
+    held.release();
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('takes over a lock whose pid lives but started at another time (a reused pid)', async () => {
+    const live = sleeper();
+    try {
+      const file = path.join(dir, 'reused.lock');
+      writeFileSync(file, JSON.stringify({ pid: live.pid, what: 'x', since: 'y', machine: machineId(), start: 'not its start time' }));
+      const held = await acquireLock(file, 'mine', { maxWaitMs: 5_000 });
+      expect(readLock(file)?.pid).toBe(process.pid);
+      held.release();
+    } finally {
+      live.kill('SIGKILL');
+    }
+  });
+
+  it('waits at most maxWaitMs for a live holder, then names the lock file and the holder', async () => {
+    const live = sleeper();
+    try {
+      const file = path.join(dir, 'capped.lock');
+      await new Promise((r) => setTimeout(r, 100));
+      writeFileSync(file, JSON.stringify({ pid: live.pid, what: 'installing x', since: 'then', machine: machineId(), start: processStartTime(live.pid!) }));
+      await expect(acquireLock(file, 'mine', { maxWaitMs: 300 })).rejects.toThrow(`for the tools lock ${file}, held by process ${live.pid} (installing x, since then); if that process is gone, remove the file`);
     } finally {
       live.kill('SIGKILL');
     }

@@ -89,6 +89,21 @@ describe('POST /api/runs/:id/retry', () => {
     expect(again.json.error).toBe(`run ${retry.id.slice(0, 8)} succeeded: there is nothing to retry (run it again with \`runner materialize\`)`);
   });
 
+  it('is 409 while a retry of the same run has not finished (a double click starts one retry)', async () => {
+    const id = (await post('/api/runs', { select: 'r/sleeper' })).json.run_id as string;
+    await until('the step to run', async () => (await call(`/api/runs/${id}`)).json.steps[0].status === 'running');
+    expect((await post(`/api/runs/${id}/cancel`)).status).toBe(202);
+    await finished(id);
+    const [one, two] = await Promise.all([post(`/api/runs/${id}/retry`), post(`/api/runs/${id}/retry`)]);
+    expect([one.status, two.status].sort()).toEqual([201, 409]);
+    const started = (one.status === 201 ? one : two).json.run_id as string;
+    const refused = one.status === 409 ? one : two;
+    expect(refused.json.error).toBe(`run ${id} is already being retried by run ${started}, which has not finished`);
+    expect((await call(`/api/runs?trigger=retry`)).json.runs.filter((r: any) => r.retry_of === id)).toHaveLength(1);
+    expect((await post(`/api/runs/${started}/cancel`)).status).toBe(202);
+    await finished(started);
+  });
+
   it('is 409 for a run that is still running, 404 for an unknown run', async () => {
     const id = (await post('/api/runs', { select: 'r/sleeper' })).json.run_id as string;
     await until('the step to run', async () => (await call(`/api/runs/${id}`)).json.steps[0].status === 'running');

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { envOption, jsonOption, pipelinesOption } from '../options.js';
 import type { ToolsInstallOptions, ToolsListOptions } from '../tools-run.js';
 
+/** Adds `runner tools install` and `runner tools list` to the program. */
 export function register(program: Command): void {
   const tools = program.command('tools').description('install and list the tools the runner provides (the OpenMetadata `metadata` CLI) under RUNNER_HOME/tools/');
 

@@ -54,8 +54,15 @@ async function runCommand(ctx: RunContext<CommandConfig>): Promise<StepResult> {
   if (signal.aborted) return { ok: false, error: 'canceled before start' };
 
   const tail: string[] = [];
-  const keep = (line: string) => {
-    const l = line.length > TAIL_LINE_CHARS ? line.slice(0, TAIL_LINE_CHARS) + '…' : line;
+  // Only the head of a long line (its first piece) is kept; masked before it is cut, so a
+  // secret straddling the cut is not left in halves.
+  const continuing = { stdout: false, stderr: false };
+  const keep = (line: string, stream: 'stdout' | 'stderr', partial: boolean) => {
+    const more = continuing[stream];
+    continuing[stream] = partial;
+    if (more) return;
+    const masked = ctx.mask(line);
+    const l = masked.length > TAIL_LINE_CHARS ? masked.slice(0, TAIL_LINE_CHARS) + '…' : masked;
     tail.push(l);
     if (tail.length > TAIL_LINES) tail.shift();
   };
@@ -67,7 +74,7 @@ async function runCommand(ctx: RunContext<CommandConfig>): Promise<StepResult> {
     env: { ...ctx.stepEnv, ...(config.env ?? {}) },
     onLine: (line, stream, partial) => {
       ctx.log(line, stream, partial);
-      keep(line);
+      keep(line, stream, partial === true);
     },
   });
 

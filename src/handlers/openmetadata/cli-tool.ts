@@ -13,7 +13,9 @@ import { normalizePlugins, pluginOf, pluginsFor } from '../../tools/plugins.js';
 import { parseVersionSpec, serverSpec, type VersionSpec } from '../../tools/versions.js';
 import { OPENMETADATA_TOOL, ensureOpenMetadata, type EnsuredTool, type Outcome } from '../../tools/openmetadata.js';
 import { findInstalled } from '../../tools/manifest.js';
-import { homeOf, venvDir } from '../../tools/paths.js';
+import { venvDir } from '../../tools/paths.js';
+import { homeOf } from '../../storage/home.js';
+import { serverVersion as askServerVersion } from './server.js';
 
 /** The environment's install settings, parsed; undefined when it does not ask the runner to install. */
 export function installSettings(env: ResolvedEnvironment): Outcome<{ spec: VersionSpec; plugins: string[] }> | undefined {
@@ -71,13 +73,12 @@ export async function readyCli(s: OmSettings, o: ReadyOptions): Promise<Outcome<
   let spec: VersionSpec = info?.version ? { kind: 'exact', version: info.version, text: info.version } : s.runner.spec;
   let serverVersion = info?.serverVersion;
   if (spec.kind === 'server' && !serverVersion) {
-    const { serverVersion: ask } = await import('./server.js');
-    const v = await ask(s.url, o.signal);
+    const v = await askServerVersion(s.url, o.signal);
     if (!v.version) return { ok: false, message: `openmetadata.install.version \`server\`: ${v.error}` };
     serverVersion = v.version;
     spec = serverSpec(v.version);
   }
-  const r = await ensureOpenMetadata({ home: homeOf(o.projectDir), spec, plugins, serverVersion, log: o.log, signal: o.signal });
+  const r = await ensureOpenMetadata({ home: homeOf(o.projectDir), spec, plugins, serverVersion, log: o.log, signal: o.signal, childEnv: o.childEnv });
   if (!r.ok) return r;
   noteDropped(r.value, o.log);
   return { ok: true, value: { ...s, runner: { kind: 'command', argv: [r.value.record.metadata] } } };
@@ -115,4 +116,6 @@ export interface ReadyOptions {
   config: OpenMetadataConfig;
   log: (line: string) => void;
   signal?: AbortSignal;
+  /** What the installer's commands start from (the step's RunContext.childEnv). */
+  childEnv?: Record<string, string>;
 }

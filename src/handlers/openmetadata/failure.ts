@@ -20,6 +20,9 @@ const INIT_ERROR = /^\s*(Error (?:loading [A-Za-z_]+ configuration|initializing 
 
 /** Collects what a failure message needs from the output. */
 export class OutputTail {
+  /** `mask` is applied to each line before anything is clipped: a secret cut in two is no longer found. */
+  constructor(private readonly mask: (text: string) => string = (t) => t) {}
+
   private tail: string[] = [];
   private errors: string[] = [];
   private traceback?: string[];
@@ -32,7 +35,7 @@ export class OutputTail {
   /** Feeds one line of output. */
   push(line: string): void {
     const { message, level, prefixed } = stripLine(line);
-    const text = message.trimEnd();
+    const text = this.mask(message).trimEnd();
     if (text.trim() === '') return;
     this.tail.push(clip(text, 500));
     if (this.tail.length > TAIL) this.tail.shift();
@@ -106,7 +109,7 @@ export interface Ending {
  * initialisation error, the summary, the failures it listed, the traceback's last lines;
  * the last ERROR lines or output lines when there is nothing better.
  */
-export function failureMessage(end: Ending, tail: OutputTail, summary: WorkflowSummary | undefined): string {
+export function failureMessage(end: Ending, tail: OutputTail, summary: WorkflowSummary | undefined, mask: (text: string) => string = (t) => t): string {
   const head = end.signal ? `\`${end.what}\` was killed by ${end.signal}` : `\`${end.what}\` exited with code ${end.exitCode ?? 'unknown'}`;
   const parts: string[] = [];
   if (tail.versionMismatch) {
@@ -125,7 +128,7 @@ export function failureMessage(end: Ending, tail: OutputTail, summary: WorkflowS
     if (summary.failures.length > 0) {
       const shown = summary.failures.slice(0, 10);
       parts.push(`failures (${summary.failureCount}${summary.failureCount > shown.length ? `, first ${shown.length} shown` : ''}):`);
-      for (const f of shown) parts.push(`- ${[f.from, f.entity].filter(Boolean).join(' ')}${f.from || f.entity ? ': ' : ''}${clip(f.message, 300)}`);
+      for (const f of shown) parts.push(`- ${[f.from, f.entity].filter(Boolean).join(' ')}${f.from || f.entity ? ': ' : ''}${clip(mask(f.message), 300)}`);
     }
   }
   const tb = tail.tracebackTail();
@@ -134,7 +137,8 @@ export function failureMessage(end: Ending, tail: OutputTail, summary: WorkflowS
     const errs = tail.errorLines();
     parts.push(...(errs.length > 0 ? errs : tail.lastLines(10)));
   }
-  return clip([head, ...parts].join('\n'), MAX_MESSAGE);
+  // Masked before the cut (the tail's lines already are).
+  return clip(mask([head, ...parts].join('\n')), MAX_MESSAGE);
 }
 
 /**
@@ -142,15 +146,15 @@ export function failureMessage(end: Ending, tail: OutputTail, summary: WorkflowS
  * `Workflow finished with failures` when the CLI said so (a partial success: its steps
  * stayed above the success threshold, so it exited 0).
  */
-export function summaryWarnings(summary: WorkflowSummary | undefined): string[] {
+export function summaryWarnings(summary: WorkflowSummary | undefined, mask: (text: string) => string = (t) => t): string[] {
   if (!summary) return [];
   const out: string[] = [];
   if (summary.outcome === 'failures') out.push(`Workflow finished with failures (partial success: ${summary.successPct !== undefined ? `workflow ${summary.successPct}%, ` : ''}above the success threshold)`);
   for (const s of summary.steps) {
     if (s.errors) out.push(`${s.name}: ${s.errors} error${s.errors === 1 ? '' : 's'}${s.successPct !== undefined ? ` (success ${s.successPct}%)` : ''}`);
   }
-  for (const f of summary.failures.slice(0, 10)) out.push(`${[f.from, f.entity].filter(Boolean).join(' ')}: ${clip(f.message, 300)}`);
-  return out;
+  for (const f of summary.failures.slice(0, 10)) out.push(`${[f.from, f.entity].filter(Boolean).join(' ')}: ${clip(mask(f.message), 300)}`);
+  return out.map(mask);
 }
 
 function clip(s: string, n: number): string {

@@ -20,7 +20,8 @@ import { OPENMETADATA_PACKAGE, normalizePlugins, pluginsFor } from '../../tools/
 import { OPENMETADATA_TOOL, resolveVersion } from '../../tools/openmetadata.js';
 import { serverSpec } from '../../tools/versions.js';
 import { findInstalled } from '../../tools/manifest.js';
-import { homeOf, toolsDir } from '../../tools/paths.js';
+import { toolsDir } from '../../tools/paths.js';
+import { homeOf } from '../../storage/home.js';
 
 export { majorMinor, parseVersion };
 
@@ -41,7 +42,7 @@ export async function preflightChecks(ctx: PreflightContext<OpenMetadataConfig>)
     ? await Promise.all([Promise.resolve(kubernetesCliRow(ctx.env)), serverVersion(s.url, ctx.signal)])
     : s.runner.kind === 'install'
       ? await installedCli(s, s.runner, ctx)
-      : await Promise.all([checkCli(s, ctx.signal), serverVersion(s.url, ctx.signal)]);
+      : await Promise.all([checkCli(s, ctx), serverVersion(s.url, ctx.signal)]);
   rows.push({ ...cli.row, keys });
   rows.push({ name: `openmetadata server ${s.url}`, ok: server.version !== undefined, detail: server.version ? `answers, version ${server.version}` : server.error, keys });
   if (cli.version && server.version) rows.push({ ...(await versionRow(cli.version, server.version, s, ctx)), keys });
@@ -80,7 +81,7 @@ async function installedCli(s: OmSettings, runner: InstallRunner, ctx: Preflight
   const spec = effectiveSpec(runner, server.version);
   if (!spec) return [{ row: { name, ok: false, detail: `openmetadata.install.version is \`server\` but the server's version is not known (${server.error})` } }, server];
   const home = homeOf(ctx.projectDir);
-  const v = await resolveVersion(spec, { home, log: () => undefined, signal: ctx.signal });
+  const v = await resolveVersion(spec, { home, log: () => undefined, signal: ctx.signal, childEnv: ctx.childEnv });
   if (!v.ok) return [{ row: { name, ok: false, detail: v.message } }, server];
   if (ctx.runId) rememberRun(ctx.runId, { plugins, version: v.value, serverVersion: server.version });
   const wanted = pluginsFor(v.value, plugins).plugins;
@@ -90,16 +91,19 @@ async function installedCli(s: OmSettings, runner: InstallRunner, ctx: Preflight
   return [{ row: { name, ok: true, detail }, version: v.value }, server];
 }
 
-async function checkCli(s: OmSettings, signal?: AbortSignal): Promise<{ row: CheckResult; version?: string }> {
+async function checkCli(s: OmSettings, ctx: PreflightContext<OpenMetadataConfig>): Promise<{ row: CheckResult; version?: string }> {
+  const signal = ctx.signal;
+  // Never the runner's environment (VAULT_TOKEN, the secrets' variables): the engine gets
+  // what an installer gets, the CLI what a step naming no secret gets.
   if (s.runner.kind === 'container') {
     const { engine, image } = s.runner;
-    const r = await execa(engine, ['--version'], { reject: false, timeout: PREFLIGHT_TIMEOUT_MS, cancelSignal: signal, stdin: 'ignore' });
+    const r = await execa(engine, ['--version'], { env: ctx.childEnv, extendEnv: false, reject: false, timeout: PREFLIGHT_TIMEOUT_MS, cancelSignal: signal, stdin: 'ignore' });
     if (r.failed) return { row: { name: 'openmetadata CLI', ok: false, detail: `container engine \`${engine}\` not found or not working (${oneLine(r.shortMessage ?? '')})` } };
     const version = imageVersion(image);
     return { row: { name: 'openmetadata CLI', ok: true, detail: version ? `image ${image} (metadata ${version}) with ${oneLine(String(r.stdout))}` : `image ${image} names no version: the versions are not compared` }, version };
   }
   const argv = versionArgv(s)!;
-  const r = await execa(argv[0]!, argv.slice(1), { reject: false, timeout: CLI_VERSION_TIMEOUT_MS, cancelSignal: signal, stdin: 'ignore', all: true });
+  const r = await execa(argv[0]!, argv.slice(1), { env: ctx.stepEnv, extendEnv: false, reject: false, timeout: CLI_VERSION_TIMEOUT_MS, cancelSignal: signal, stdin: 'ignore', all: true });
   if (r.timedOut) return { row: { name: 'openmetadata CLI', ok: false, detail: `\`${argv.join(' ')}\` did not answer within ${CLI_VERSION_TIMEOUT_MS / 1000} s` } };
   if (r.failed && (r.exitCode === undefined || r.exitCode === 127)) {
     return { row: { name: 'openmetadata CLI', ok: false, detail: `\`${argv.slice(0, -1).join(' ')}\` not found: install openmetadata-ingestion (the server's major.minor) or set openmetadata.cli / openmetadata.image of the environment` } };
@@ -120,7 +124,7 @@ async function versionRow(cliVersion: string, server: string, s: OmSettings, ctx
   const head = `CLI ${cliVersion} vs server ${server}: major.minor must match`;
   const env = ctx.env.name;
   if (s.runner.kind === 'container') return { name, ok: false, detail: `${head}; set environments.${env}.openmetadata.image to openmetadata/ingestion:${server}` };
-  const match = await resolveVersion(serverSpec(server), { home: homeOf(ctx.projectDir), log: () => undefined, signal: withTimeout(ctx.signal) });
+  const match = await resolveVersion(serverSpec(server), { home: homeOf(ctx.projectDir), log: () => undefined, signal: withTimeout(ctx.signal), childEnv: ctx.childEnv });
   if (s.runner.kind === 'install') {
     return { name, ok: false, detail: `${head}; set environments.${env}.openmetadata.install.version to \`server\` or \`${mm}.*\`${match.ok ? ` (the matching release is ${match.value})` : ''}` };
   }

@@ -36,7 +36,7 @@ export async function runWorkflow(ctx: RunContext<OpenMetadataConfig>): Promise<
   const meta: Record<string, unknown> = { command: what, pipeline_type: pipelineType ?? null };
   if (ctx.signal.aborted) return { ok: false, error: 'canceled before the CLI started', metadata: meta };
   // An environment with `install` gets its CLI from the runner's venv (installed the first time).
-  const ready = await readyCli(settings.value, { runId: ctx.runId, projectDir: ctx.projectDir, config: ctx.config, log: (l) => ctx.log(l, 'stderr'), signal: ctx.signal });
+  const ready = await readyCli(settings.value, { runId: ctx.runId, projectDir: ctx.projectDir, config: ctx.config, log: (l) => ctx.log(l, 'stderr'), signal: ctx.signal, childEnv: ctx.childEnv });
   if (!ready.ok) return { ok: false, error: ctx.mask(ready.message), metadata: meta };
   const s = ready.value;
 
@@ -67,7 +67,7 @@ async function spawnCli(
   container?: { engine: string; name: string },
 ): Promise<StepResult> {
   const parser = new SummaryParser();
-  const tail = new OutputTail();
+  const tail = new OutputTail(ctx.mask);
   const result = await runStepProcess(argv[0]!, argv.slice(1), {
     contain: ctx.contain,
     signal: ctx.signal,
@@ -80,7 +80,7 @@ async function spawnCli(
       }
     },
     // A container run goes with its step: `docker kill` it first.
-    onAbort: container ? () => void execa(container.engine, ['kill', container.name], { reject: false, timeout: 10_000, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' }) : undefined,
+    onAbort: container ? () => void execa(container.engine, ['kill', container.name], { env: ctx.childEnv, extendEnv: false, reject: false, timeout: 10_000, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' }) : undefined,
     pipeGraceMs: LEFTOVER_GRACE_MS,
   });
   const aborted = result.aborted;
@@ -96,9 +96,9 @@ async function spawnCli(
   // success threshold); alert rules and `runner show` can tell it from a clean success.
   metadata.outcome = !ok ? 'failed' : summary?.outcome === 'failures' ? 'partial' : 'success';
   if (ok) {
-    const warnings = summaryWarnings(summary).map(ctx.mask);
+    const warnings = summaryWarnings(summary, ctx.mask);
     return { ok: true, exitCode: 0, metadata, ...(warnings.length > 0 ? { warnings } : {}) };
   }
-  const message = failureMessage({ exitCode: result.exitCode, signal: result.signal ?? null, what }, tail, summary);
+  const message = failureMessage({ exitCode: result.exitCode, signal: result.signal ?? null, what }, tail, summary, ctx.mask);
   return { ok: false, exitCode: result.exitCode ?? null, error: ctx.mask(aborted ? `terminated; ${message}` : message), metadata };
 }

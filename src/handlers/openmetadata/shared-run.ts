@@ -63,13 +63,26 @@ export async function runShared(ctx: RunContext<OpenMetadataConfig>, run: (ctx: 
   const other = s.started.get(fp);
   if (other && other.key !== ctx.asset.key) {
     ctx.log(`the same workflow as ${other.key}: its run materializes this asset too (no second CLI run)`, 'stderr');
-    const r = await other.done;
+    const r = await untilAborted(other.done, ctx.signal);
+    if (r === undefined) return { ok: false, error: `canceled while waiting for the run of ${other.key}` };
     if (r.ok) return { ...r, metadata: { ...r.metadata, materialized_by: other.key } };
     ctx.log(`the run of ${other.key} failed: running the workflow for ${ctx.asset.key}`, 'stderr');
   }
   const done = run(ctx).then((r) => (group && r.ok ? { ...r, metadata: { ...r.metadata, materializes: group } } : r));
   s.started.set(fp, { key: ctx.asset.key, done });
   return done;
+}
+
+/** `p`'s value, or undefined as soon as `signal` aborts (a timeout or cancel ends the wait at once). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.resolve(undefined);
+  let onAbort!: () => void;
+  const aborted = new Promise<undefined>((resolve) => {
+    onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([p, aborted]).finally(() => signal.removeEventListener('abort', onAbort));
 }
 
 /** JSON with sorted keys, so equal configs written in another order are equal. */

@@ -23,7 +23,7 @@ const FAKE_METADATA = path.resolve(HERE, '..', 'fake-openmetadata', 'metadata');
 function record(venv, args) {
   const log = process.env.FAKE_PY_LOG;
   if (!log) return;
-  const entry = { pid: process.pid, venv: venv ?? null, argv: args, PIP_CACHE_DIR: process.env.PIP_CACHE_DIR ?? null, UV_CACHE_DIR: process.env.UV_CACHE_DIR ?? null };
+  const entry = { pid: process.pid, venv: venv ?? null, argv: args, PIP_CACHE_DIR: process.env.PIP_CACHE_DIR ?? null, UV_CACHE_DIR: process.env.UV_CACHE_DIR ?? null, envNames: Object.keys(process.env).sort() };
   mkdirSync(path.dirname(log), { recursive: true });
   appendFileSync(log, JSON.stringify(entry) + '\n');
 }

@@ -20,6 +20,8 @@ export interface FakePythonCall {
   argv: string[];
   PIP_CACHE_DIR: string | null;
   UV_CACHE_DIR: string | null;
+  /** The names of the variables it was started with (what an installer inherits). */
+  envNames: string[];
 }
 
 /** The calls recorded in `log` (none when it does not exist). */

@@ -132,17 +132,22 @@ export function AllStepsLog({ run, onPick }: { run: RunRecord; onPick: (key: str
   const finished = run.status === 'success' || run.status === 'failure' || run.status === 'canceled';
   useEffect(() => {
     let live = true;
-    const load = () =>
-      getJson<{ lines: MergedLine[]; truncated: boolean }>(`/api/runs/${encodeURIComponent(run.id)}/logs`).then(
-        (d) => live && setDoc(d),
-        (e: unknown) => live && setError(e instanceof Error ? e.message : String(e)),
-      );
+    let t: ReturnType<typeof setTimeout> | undefined;
+    // The next request is sent 2 s after the last answer, never while one is in flight: a
+    // slow answer for a large run does not pile requests up on the server.
+    const load = (): Promise<void> =>
+      getJson<{ lines: MergedLine[]; truncated: boolean }>(`/api/runs/${encodeURIComponent(run.id)}/logs`)
+        .then(
+          (d) => void (live && setDoc(d)),
+          (e: unknown) => void (live && setError(e instanceof Error ? e.message : String(e))),
+        )
+        .finally(() => {
+          if (live && !finished) t = setTimeout(() => void load(), 2000);
+        });
     void load();
-    if (finished) return () => void (live = false);
-    const t = setInterval(load, 2000);
     return () => {
       live = false;
-      clearInterval(t);
+      if (t !== undefined) clearTimeout(t);
     };
   }, [run.id, finished]);
   const rows = useMemo(() => {
