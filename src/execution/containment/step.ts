@@ -134,6 +134,11 @@ export class StepContainment {
     unregisterContainment(this);
     for (const pid of this.pids) this.o.recorder?.forgetProcess(this.o.runId, this.o.key, pid);
     this.pids.length = 0;
+    // A next process of the same step (an install, then `metadata`) is prepared, adopted
+    // and registered afresh: a cgroup, a leader and a place in the registry of its own.
+    this.prepared = false;
+    this.leader = undefined;
+    this.since = undefined;
     const dir = this.cgroup;
     if (!dir) return;
     this.cgroup = undefined;

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { StepContainment } from '../../src/execution/containment/step.js';
+import { killAllNow, liveGroups } from '../../src/execution/process-tree.js';
+import { runStepProcess } from '../../src/execution/step-process.js';
+import { waitFor } from './helpers.js';
+
+const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+
+/** Runs `sh -c script` as a process of the step; resolves with its result and the lines it printed. */
+function run(contain: StepContainment, script: string, signal = new AbortController().signal) {
+  const lines: string[] = [];
+  const done = runStepProcess('sh', ['-c', script], { contain, signal, env, killGraceMs: 200, pipeGraceMs: 50, onLine: (l) => lines.push(l) });
+  return { lines, done };
+}
+
+describe('StepContainment', () => {
+  for (const cgroups of [false, true]) {
+    it(`a second process of the same step is contained and registered too (cgroups ${cgroups})`, async () => {
+      const contain = new StepContainment({ runId: `two-${process.pid}`, key: 'k', attempt: 1, cgroups });
+      const first = run(contain, 'echo one');
+      expect((await first.done).exitCode).toBe(0);
+      expect(liveGroups()).toEqual([]);
+
+      const second = run(contain, 'echo up; exec sleep 1000');
+      await waitFor(() => second.lines.includes('up'), 10_000, 'the second process');
+      const r = await (async () => {
+        // Registered: the runner's "kill everything now" reaches it.
+        expect(liveGroups().length).toBe(1);
+        killAllNow();
+        return second.done;
+      })();
+      expect(r.signal).toBe('SIGKILL');
+      expect(liveGroups()).toEqual([]);
+    });
+  }
+});
