@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { StepContainment } from '../../src/execution/containment/step.js';
-import { killAllNow, liveGroups } from '../../src/execution/process-tree.js';
+import { findMarked, readProcStat } from '../../src/execution/containment/marks.js';
+import { killAllNow, liveGroups, pidAlive } from '../../src/execution/process-tree.js';
 import { runStepProcess } from '../../src/execution/step-process.js';
 import { waitFor } from './helpers.js';
 
@@ -33,4 +35,20 @@ describe('StepContainment', () => {
       expect(liveGroups()).toEqual([]);
     });
   }
+});
+
+describe('findMarked', () => {
+  it('a process-group match is only one started since the step (a reused group id is not the step)', async () => {
+    const child = spawn('sleep', ['1000'], { detached: true, stdio: 'ignore' });
+    try {
+      const pid = child.pid!;
+      await waitFor(() => readProcStat(pid)?.pgrp === pid, 5_000, 'the group');
+      const start = readProcStat(pid)!.start;
+      expect(findMarked({ mark: 'nobody', pgrp: pid, since: start })).toEqual([pid]);
+      expect(findMarked({ mark: 'nobody', pgrp: pid, since: start + 1 })).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await waitFor(() => !pidAlive(child.pid!), 5_000, 'the sleep to end');
+  });
 });

@@ -102,7 +102,7 @@ export interface MarkQuery {
   prefix?: boolean;
   /** Only processes started at or after this start time (clock ticks): a mark is never older than its step. */
   since?: number;
-  /** Also every process of this group (the step's main process's). */
+  /** Also every process of this group (the step's main process's) started since `since`. */
   pgrp?: number;
   /**
    * The pid of a process started before every process looked for (the step's main
@@ -151,8 +151,9 @@ export function findMarked(q: MarkQuery): number[] {
   for (const pid of candidates(q.after, last)) {
     const st = readProcStat(pid);
     if (!st || st.state === 'Z' || st.state === 'X') continue;
-    if (q.pgrp !== undefined && st.pgrp === q.pgrp) out.push(pid);
-    else if ((q.since === undefined || st.start >= q.since) && environHas(pid, entry, q.prefix === true)) out.push(pid);
+    // Older than the step: not the step's, whatever its group (a group id can be reused).
+    if (q.since !== undefined && st.start < q.since) continue;
+    if ((q.pgrp !== undefined && st.pgrp === q.pgrp) || environHas(pid, entry, q.prefix === true)) out.push(pid);
   }
   return out;
 }

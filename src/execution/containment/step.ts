@@ -26,6 +26,8 @@ export class StepContainment {
   cgroup: string | undefined;
   private leader: number | undefined;
   private since: number | undefined;
+  /** The leader's start time (clock ticks), to tell it from a later process given its pid. */
+  private leaderStart: number | undefined;
   private readonly pids: number[] = [];
   private prepared = false;
 
@@ -50,7 +52,8 @@ export class StepContainment {
     if (this.leader === undefined) {
       this.leader = pid;
       // Marked processes start after the main one (or at least after this runner).
-      this.since = readProcStat(pid)?.start ?? readProcStat(process.pid)?.start;
+      this.leaderStart = readProcStat(pid)?.start;
+      this.since = this.leaderStart ?? readProcStat(process.pid)?.start;
       registerContainment(this);
     }
     this.pids.push(pid);
@@ -73,15 +76,28 @@ export class StepContainment {
     }
     if (CAN_SCAN) {
       for (const pid of findMarked({ mark: this.mark, since: this.since, pgrp: this.leader, after: this.leader })) found.add(pid);
-    } else if (this.leader !== undefined && signalGroup(this.leader, 0)) {
-      found.add(this.leader); // no /proc: the group is what can be seen
+    } else if (this.groupIsOurs() && signalGroup(this.leader!, 0)) {
+      found.add(this.leader!); // no /proc: the group is what can be seen
     }
     return [...found];
   }
 
+  /**
+   * Whether the leader's group may still be signalled: the leader is alive (or a zombie)
+   * with the start time it was adopted with, or no process has its pid (then its group id
+   * cannot have been handed out again: Linux does not reuse a pid still used as a group
+   * id). A live process with another start time got the pid after the group was gone.
+   */
+  private groupIsOurs(): boolean {
+    if (this.leader === undefined) return false;
+    if (!CAN_SCAN || this.leaderStart === undefined) return true;
+    const st = readProcStat(this.leader);
+    return st === undefined || st.start === this.leaderStart;
+  }
+
   /** Signals every process of the step (SIGKILL also through `cgroup.kill`). */
   signal(sig: NodeJS.Signals, pids: number[] = this.members()): void {
-    if (this.leader !== undefined) signalGroup(this.leader, sig);
+    if (this.groupIsOurs()) signalGroup(this.leader!, sig);
     if (sig === 'SIGKILL' && this.cgroup) killCgroup(this.cgroup);
     for (const pid of pids) {
       try {
@@ -139,6 +155,7 @@ export class StepContainment {
     this.prepared = false;
     this.leader = undefined;
     this.since = undefined;
+    this.leaderStart = undefined;
     const dir = this.cgroup;
     if (!dir) return;
     this.cgroup = undefined;
