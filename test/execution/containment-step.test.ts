@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { StepContainment } from '../../src/execution/containment/step.js';
 import { findMarked, readProcStat } from '../../src/execution/containment/marks.js';
 import { killAllNow, liveGroups, pidAlive } from '../../src/execution/process-tree.js';
@@ -50,5 +53,24 @@ describe('findMarked', () => {
       child.kill('SIGKILL');
     }
     await waitFor(() => !pidAlive(child.pid!), 5_000, 'the sleep to end');
+  });
+});
+
+describe('StepContainment.release', () => {
+  it('does not wait for a busy cgroup to empty (the run end removes it)', async () => {
+    vi.useFakeTimers();
+    try {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-cg-'));
+      fs.writeFileSync(path.join(dir, 'cgroup.procs'), `${process.pid}\n`); // still "busy"
+      const contain = new StepContainment({ runId: `busy-${process.pid}`, key: 'k', attempt: 1, cgroups: false });
+      contain.cgroup = dir;
+      let released = false;
+      void contain.release().then(() => (released = true));
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      expect(released).toBe(true); // no timer had to fire
+      expect(contain.cgroup).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -143,8 +143,9 @@ export class StepContainment {
 
   /**
    * Once nothing of the step is left: forgets it in the ledger and the registry, and gives
-   * its cgroup back to the run for its next step (a process that just died may keep it
-   * busy a moment: tried for up to a second; the run removes its cgroups when it ends).
+   * its cgroup back to the run for its next step. Never waits: a cgroup a just-killed
+   * process still keeps busy is not pooled but left to the run's end, which removes every
+   * cgroup of the run (closeRunCgroups), so removal never delays a step's end.
    */
   async release(): Promise<void> {
     unregisterContainment(this);
@@ -159,7 +160,7 @@ export class StepContainment {
     const dir = this.cgroup;
     if (!dir) return;
     this.cgroup = undefined;
-    for (let i = 0; i < 50 && !giveBackCgroup(this.o.runId, dir); i++) await sleep(20);
+    giveBackCgroup(this.o.runId, dir);
   }
 }
 
