@@ -74,3 +74,21 @@ describe('StepContainment.release', () => {
     }
   });
 });
+
+describe('cancelling many concurrent steps', () => {
+  it('ends all 32, each with a child that left its group, and nothing survives', async () => {
+    const ac = new AbortController();
+    const steps = Array.from({ length: 32 }, (_, i) => {
+      const contain = new StepContainment({ runId: `many-${process.pid}`, key: `s${i}`, attempt: 1, cgroups: false });
+      return run(contain, 'setsid sleep 1000 & echo "esc $!"; echo up; exec sleep 1000', ac.signal);
+    });
+    await waitFor(() => steps.every((s) => s.lines.includes('up')), 60_000, 'all 32 steps');
+    const escaped = steps.map((s) => Number(s.lines.find((l) => l.startsWith('esc '))!.slice(4)));
+    for (const p of escaped) expect(pidAlive(p)).toBe(true);
+    ac.abort();
+    const results = await Promise.all(steps.map((s) => s.done));
+    for (const r of results) expect(r.aborted).toBe(true);
+    for (const p of escaped) expect(pidAlive(p), `pid ${p}`).toBe(false);
+    expect(liveGroups()).toEqual([]);
+  }, 90_000);
+});

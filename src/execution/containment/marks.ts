@@ -95,6 +95,29 @@ export function environHas(pid: number, entry: Buffer, prefix: boolean): boolean
   return false;
 }
 
+/**
+ * Which of `entries` (whole `NAME=value` entries) the environment a process started with
+ * holds: the index of the first found, or -1 (also when it cannot be read). One read for
+ * every step a shared scan asks for (scanner.ts).
+ */
+export function environHasAny(pid: number, entries: readonly Buffer[]): number {
+  let env: Buffer;
+  try {
+    env = fs.readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return -1;
+  }
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    for (let at = env.indexOf(entry); at >= 0; at = env.indexOf(entry, at + 1)) {
+      if (at > 0 && env[at - 1] !== 0) continue;
+      const end = at + entry.length;
+      if (end === env.length || env[end] === 0) return i;
+    }
+  }
+  return -1;
+}
+
 /** What a scan looks for: a step's processes or a run's. */
 export interface MarkQuery {
   /** `RUNNER_STEP=<mark>` exactly, or (`prefix`) every mark that begins with it. */

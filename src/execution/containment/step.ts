@@ -10,6 +10,7 @@ import { registerContainment, signalGroup, unregisterContainment } from '../proc
 import { CAN_SCAN, MARK_VAR, findMarked, readProcStat, stepMark } from './marks.js';
 import { cgroupPids, joinCgroup, killCgroup } from './cgroup.js';
 import { giveBackCgroup, takeCgroup } from './cgroup-pool.js';
+import { scanMarked } from './scanner.js';
 
 /** After SIGKILL, how long to wait for the processes to be gone (they cannot refuse; a process in the kernel may take a moment). */
 const KILL_WAIT_MS = 500;
@@ -65,19 +66,40 @@ export class StepContainment {
     return this.leader;
   }
 
-  /** The live processes of the step: its cgroup's, its group's and every marked one. */
-  members(): number[] {
-    const found = new Set<number>();
-    if (this.cgroup) {
-      for (const pid of cgroupPids(this.cgroup)) {
-        const st = readProcStat(pid);
-        if (st && st.state !== 'Z' && st.state !== 'X') found.add(pid);
-      }
-    }
+  /** The live processes of the step's cgroup (none without one). */
+  private inCgroup(): number[] {
+    if (!this.cgroup) return [];
+    return cgroupPids(this.cgroup).filter((pid) => {
+      const st = readProcStat(pid);
+      return st !== undefined && st.state !== 'Z' && st.state !== 'X';
+    });
+  }
+
+  /** The live processes of the step, synchronously (for `killNow`): its cgroup's, its group's and every marked one. */
+  membersNow(): number[] {
+    const found = new Set(this.inCgroup());
     if (CAN_SCAN) {
       for (const pid of findMarked({ mark: this.mark, since: this.since, pgrp: this.leader, after: this.leader })) found.add(pid);
     } else if (this.groupIsOurs() && signalGroup(this.leader!, 0)) {
       found.add(this.leader!); // no /proc: the group is what can be seen
+    }
+    return [...found];
+  }
+
+  /**
+   * The live processes of the step. With a cgroup, its `cgroup.procs` is the authority and
+   * /proc is only scanned when `scan` is set (terminate does at its start and its end, for
+   * a process that moved itself to another cgroup); without one, every call takes part in
+   * the scan shared by all steps asking at the same time (scanner.ts).
+   */
+  async members(scan = true): Promise<number[]> {
+    const found = new Set(this.inCgroup());
+    if (this.cgroup && !scan) return [...found];
+    if (CAN_SCAN) {
+      const pgrp = this.groupIsOurs() ? this.leader : undefined;
+      for (const pid of await scanMarked({ mark: this.mark, since: this.since, pgrp })) found.add(pid);
+    } else if (this.groupIsOurs() && signalGroup(this.leader!, 0)) {
+      found.add(this.leader!);
     }
     return [...found];
   }
@@ -96,7 +118,7 @@ export class StepContainment {
   }
 
   /** Signals every process of the step (SIGKILL also through `cgroup.kill`). */
-  signal(sig: NodeJS.Signals, pids: number[] = this.members()): void {
+  signal(sig: NodeJS.Signals, pids: number[] = this.membersNow()): void {
     if (this.groupIsOurs()) signalGroup(this.leader!, sig);
     if (sig === 'SIGKILL' && this.cgroup) killCgroup(this.cgroup);
     for (const pid of pids) {
@@ -118,7 +140,7 @@ export class StepContainment {
    * Resolves when none is left, and at the latest about half a second after the SIGKILL.
    */
   async terminate(graceMs: number): Promise<void> {
-    let left = this.members();
+    let left = await this.members();
     if (left.length === 0) return;
     const termed = new Set(left);
     this.signal('SIGTERM', left);
@@ -127,17 +149,19 @@ export class StepContainment {
     while (left.length > 0 && Date.now() < deadline) {
       await sleep(Math.min(step, Math.max(1, deadline - Date.now())));
       step = Math.min(step * 2, 100);
-      left = this.members();
+      left = await this.members(false);
       // What was forked meanwhile gets its SIGTERM too.
       const fresh = left.filter((p) => !termed.has(p));
       for (const p of fresh) termed.add(p);
       if (fresh.length > 0) this.signal('SIGTERM', fresh);
     }
+    // The last look also scans with a cgroup: what moved out of it is still marked.
+    left = await this.members();
     const until = Date.now() + KILL_WAIT_MS;
     while (left.length > 0 && Date.now() < until) {
       this.signal('SIGKILL', left);
       await sleep(20);
-      left = this.members();
+      left = await this.members(false);
     }
   }
 
