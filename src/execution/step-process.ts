@@ -6,7 +6,9 @@
  * The runner never waits on inherited stdio: once the program has exited, its pipes are
  * read for a short grace (what it wrote last), then closed, and every process the step
  * left behind is ended (SIGTERM, SIGKILL after the kill grace). On timeout or cancel the
- * whole step ends within the kill grace plus about a second, whatever its processes do.
+ * whole step ends within the kill grace plus about a second (0.5 s after the SIGKILL, 0.3 s
+ * for the exit to be seen; the cgroup's removal is left to the run's end), whatever its
+ * processes do.
  */
 import fs from 'node:fs';
 import path from 'node:path';

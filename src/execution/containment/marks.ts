@@ -95,6 +95,29 @@ export function environHas(pid: number, entry: Buffer, prefix: boolean): boolean
   return false;
 }
 
+/**
+ * Which of `entries` (whole `NAME=value` entries) the environment a process started with
+ * holds: the index of the first found, or -1 (also when it cannot be read). One read for
+ * every step a shared scan asks for (scanner.ts).
+ */
+export function environHasAny(pid: number, entries: readonly Buffer[]): number {
+  let env: Buffer;
+  try {
+    env = fs.readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return -1;
+  }
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    for (let at = env.indexOf(entry); at >= 0; at = env.indexOf(entry, at + 1)) {
+      if (at > 0 && env[at - 1] !== 0) continue;
+      const end = at + entry.length;
+      if (end === env.length || env[end] === 0) return i;
+    }
+  }
+  return -1;
+}
+
 /** What a scan looks for: a step's processes or a run's. */
 export interface MarkQuery {
   /** `RUNNER_STEP=<mark>` exactly, or (`prefix`) every mark that begins with it. */
@@ -102,7 +125,7 @@ export interface MarkQuery {
   prefix?: boolean;
   /** Only processes started at or after this start time (clock ticks): a mark is never older than its step. */
   since?: number;
-  /** Also every process of this group (the step's main process's). */
+  /** Also every process of this group (the step's main process's) started since `since`. */
   pgrp?: number;
   /**
    * The pid of a process started before every process looked for (the step's main
@@ -151,8 +174,9 @@ export function findMarked(q: MarkQuery): number[] {
   for (const pid of candidates(q.after, last)) {
     const st = readProcStat(pid);
     if (!st || st.state === 'Z' || st.state === 'X') continue;
-    if (q.pgrp !== undefined && st.pgrp === q.pgrp) out.push(pid);
-    else if ((q.since === undefined || st.start >= q.since) && environHas(pid, entry, q.prefix === true)) out.push(pid);
+    // Older than the step: not the step's, whatever its group (a group id can be reused).
+    if (q.since !== undefined && st.start < q.since) continue;
+    if ((q.pgrp !== undefined && st.pgrp === q.pgrp) || environHas(pid, entry, q.prefix === true)) out.push(pid);
   }
   return out;
 }

@@ -10,6 +10,7 @@ import { registerContainment, signalGroup, unregisterContainment } from '../proc
 import { CAN_SCAN, MARK_VAR, findMarked, readProcStat, stepMark } from './marks.js';
 import { cgroupPids, joinCgroup, killCgroup } from './cgroup.js';
 import { giveBackCgroup, takeCgroup } from './cgroup-pool.js';
+import { scanMarked } from './scanner.js';
 
 /** After SIGKILL, how long to wait for the processes to be gone (they cannot refuse; a process in the kernel may take a moment). */
 const KILL_WAIT_MS = 500;
@@ -26,6 +27,8 @@ export class StepContainment {
   cgroup: string | undefined;
   private leader: number | undefined;
   private since: number | undefined;
+  /** The leader's start time (clock ticks), to tell it from a later process given its pid. */
+  private leaderStart: number | undefined;
   private readonly pids: number[] = [];
   private prepared = false;
 
@@ -50,7 +53,8 @@ export class StepContainment {
     if (this.leader === undefined) {
       this.leader = pid;
       // Marked processes start after the main one (or at least after this runner).
-      this.since = readProcStat(pid)?.start ?? readProcStat(process.pid)?.start;
+      this.leaderStart = readProcStat(pid)?.start;
+      this.since = this.leaderStart ?? readProcStat(process.pid)?.start;
       registerContainment(this);
     }
     this.pids.push(pid);
@@ -62,26 +66,60 @@ export class StepContainment {
     return this.leader;
   }
 
-  /** The live processes of the step: its cgroup's, its group's and every marked one. */
-  members(): number[] {
-    const found = new Set<number>();
-    if (this.cgroup) {
-      for (const pid of cgroupPids(this.cgroup)) {
-        const st = readProcStat(pid);
-        if (st && st.state !== 'Z' && st.state !== 'X') found.add(pid);
-      }
-    }
+  /** The live processes of the step's cgroup (none without one). */
+  private inCgroup(): number[] {
+    if (!this.cgroup) return [];
+    return cgroupPids(this.cgroup).filter((pid) => {
+      const st = readProcStat(pid);
+      return st !== undefined && st.state !== 'Z' && st.state !== 'X';
+    });
+  }
+
+  /** The live processes of the step, synchronously (for `killNow`): its cgroup's, its group's and every marked one. */
+  membersNow(): number[] {
+    const found = new Set(this.inCgroup());
     if (CAN_SCAN) {
       for (const pid of findMarked({ mark: this.mark, since: this.since, pgrp: this.leader, after: this.leader })) found.add(pid);
-    } else if (this.leader !== undefined && signalGroup(this.leader, 0)) {
-      found.add(this.leader); // no /proc: the group is what can be seen
+    } else if (this.groupIsOurs() && signalGroup(this.leader!, 0)) {
+      found.add(this.leader!); // no /proc: the group is what can be seen
     }
     return [...found];
   }
 
+  /**
+   * The live processes of the step. With a cgroup, its `cgroup.procs` is the authority and
+   * /proc is only scanned when `scan` is set (terminate does at its start and its end, for
+   * a process that moved itself to another cgroup); without one, every call takes part in
+   * the scan shared by all steps asking at the same time (scanner.ts).
+   */
+  async members(scan = true): Promise<number[]> {
+    const found = new Set(this.inCgroup());
+    if (this.cgroup && !scan) return [...found];
+    if (CAN_SCAN) {
+      const pgrp = this.groupIsOurs() ? this.leader : undefined;
+      for (const pid of await scanMarked({ mark: this.mark, since: this.since, pgrp })) found.add(pid);
+    } else if (this.groupIsOurs() && signalGroup(this.leader!, 0)) {
+      found.add(this.leader!);
+    }
+    return [...found];
+  }
+
+  /**
+   * Whether the leader's group may still be signalled: the leader is alive (or a zombie)
+   * with the start time it was adopted with, or no process has its pid (then its group id
+   * cannot have been handed out again: Linux does not reuse a pid still used as a group
+   * id). A live process with another start time got the pid after the group was gone.
+   */
+  private groupIsOurs(): boolean {
+    if (this.leader === undefined) return false;
+    if (!CAN_SCAN || this.leaderStart === undefined) return true;
+    const st = readProcStat(this.leader);
+    return st === undefined || st.start === this.leaderStart;
+  }
+
   /** Signals every process of the step (SIGKILL also through `cgroup.kill`). */
-  signal(sig: NodeJS.Signals, pids: number[] = this.members()): void {
-    if (this.leader !== undefined) signalGroup(this.leader, sig);
+  signal(sig: NodeJS.Signals, pids: number[] = this.membersNow()): void {
+    if (this.groupIsOurs()) signalGroup(this.leader!, sig);
     if (sig === 'SIGKILL' && this.cgroup) killCgroup(this.cgroup);
     for (const pid of pids) {
       try {
@@ -102,7 +140,7 @@ export class StepContainment {
    * Resolves when none is left, and at the latest about half a second after the SIGKILL.
    */
   async terminate(graceMs: number): Promise<void> {
-    let left = this.members();
+    let left = await this.members();
     if (left.length === 0) return;
     const termed = new Set(left);
     this.signal('SIGTERM', left);
@@ -111,33 +149,42 @@ export class StepContainment {
     while (left.length > 0 && Date.now() < deadline) {
       await sleep(Math.min(step, Math.max(1, deadline - Date.now())));
       step = Math.min(step * 2, 100);
-      left = this.members();
+      left = await this.members(false);
       // What was forked meanwhile gets its SIGTERM too.
       const fresh = left.filter((p) => !termed.has(p));
       for (const p of fresh) termed.add(p);
       if (fresh.length > 0) this.signal('SIGTERM', fresh);
     }
+    // The last look also scans with a cgroup: what moved out of it is still marked.
+    left = await this.members();
     const until = Date.now() + KILL_WAIT_MS;
     while (left.length > 0 && Date.now() < until) {
       this.signal('SIGKILL', left);
       await sleep(20);
-      left = this.members();
+      left = await this.members(false);
     }
   }
 
   /**
    * Once nothing of the step is left: forgets it in the ledger and the registry, and gives
-   * its cgroup back to the run for its next step (a process that just died may keep it
-   * busy a moment: tried for up to a second; the run removes its cgroups when it ends).
+   * its cgroup back to the run for its next step. Never waits: a cgroup a just-killed
+   * process still keeps busy is not pooled but left to the run's end, which removes every
+   * cgroup of the run (closeRunCgroups), so removal never delays a step's end.
    */
   async release(): Promise<void> {
     unregisterContainment(this);
     for (const pid of this.pids) this.o.recorder?.forgetProcess(this.o.runId, this.o.key, pid);
     this.pids.length = 0;
+    // A next process of the same step (an install, then `metadata`) is prepared, adopted
+    // and registered afresh: a cgroup, a leader and a place in the registry of its own.
+    this.prepared = false;
+    this.leader = undefined;
+    this.since = undefined;
+    this.leaderStart = undefined;
     const dir = this.cgroup;
     if (!dir) return;
     this.cgroup = undefined;
-    for (let i = 0; i < 50 && !giveBackCgroup(this.o.runId, dir); i++) await sleep(20);
+    giveBackCgroup(this.o.runId, dir);
   }
 }
 
