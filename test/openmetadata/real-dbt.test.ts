@@ -145,14 +145,19 @@ describe(`a dbt ingestion with the real dbt and metadata ${cli.version}`, () => 
     expect([...server.store.entities.get('dataQuality/testCases')!.keys()].length).toBe(7);
   }, 600_000);
 
-  it('one failed call among many: exit 0 with `Workflow finished with failures`, the step succeeds with outcome partial', async () => {
-    server.setFault((m, p) => m === 'PUT' && p.endsWith('.unique_customer_totals_customer_id/testCaseResult'));
+  it('one failed call among many: exit 0 above the threshold, the step succeeds with a warning and outcome partial', async () => {
+    // The data model of one table is refused: one sink error among the dbt nodes. (The real
+    // CLI prints `Workflow finished with failures` for source failures only; a source read
+    // that fails is a warning to it, so the runner also counts the summary's errors.)
+    const totals = () => server.store.get('tables', `${SERVICE}.${manifest.nodes['model.campus.customer_totals'].database}.main.customer_totals`)?.id;
+    server.setFault((m, p) => m === 'PUT' && p === `/api/v1/tables/${totals()}/dataModel`);
     try {
       const { r, step } = await materialize('partial');
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(step.status).toBe('success');
       expect(step.metadata).toMatchObject({ exit_code: 0, outcome: 'partial', errors: 1 });
-      expect(step.warnings[0]).toMatch(/^Workflow finished with failures \(partial success: workflow [\d.]+%, above the success threshold\)$/);
+      expect(step.metadata.steps.map((x: any) => [x.name, x.errors])).toEqual([['dbt', 0], ['OpenMetadata', 1]]);
+      expect(step.metadata.workflow_success_pct).toBeGreaterThan(90);
     } finally {
       server.setFault(undefined);
     }

@@ -92,9 +92,11 @@ async function spawnCli(
     return { ok: false, exitCode: null, error: ctx.mask(`could not run \`${argv[0]}\`: ${reason}. Install openmetadata-ingestion (the server's major.minor) or set environments.<env>.openmetadata.cli / image`), metadata };
   }
   const ok = !aborted && result.exitCode === 0 && !result.signal;
-  // `partial`: the CLI exited 0 but said `Workflow finished with failures` (errors above the
-  // success threshold); alert rules and `runner show` can tell it from a clean success.
-  metadata.outcome = !ok ? 'failed' : summary?.outcome === 'failures' ? 'partial' : 'success';
+  // `partial`: the CLI exited 0, but said `Workflow finished with failures` (a source failure)
+  // or its summary counted errors (a sink's failures do not make it say so): errors above
+  // the success threshold. Alert rules and `runner show` can tell it from a clean success.
+  const counted = (summary?.steps ?? []).some((st) => (st.errors ?? 0) > 0);
+  metadata.outcome = !ok ? 'failed' : summary?.outcome === 'failures' || counted ? 'partial' : 'success';
   if (ok) {
     const warnings = summaryWarnings(summary, ctx.mask);
     return { ok: true, exitCode: 0, metadata, ...(warnings.length > 0 ? { warnings } : {}) };
