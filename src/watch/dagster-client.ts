@@ -98,8 +98,9 @@ export interface DagsterClientOptions {
 
 const RUN_FIELDS = 'runId jobName status creationTime startTime endTime updateTime repositoryOrigin { repositoryLocationName repositoryName } tags { key value }';
 
-const RUNS_QUERY = `query RunnerWatcherFailedRuns($filter: RunsFilter, $cursor: String, $limit: Int) {
-  runsOrError(filter: $filter, cursor: $cursor, limit: $limit) {
+/** A `runsOrError` query: paged by cursor (the failed-runs listing) or not (runs by id). */
+const runsQuery = (name: string, paged: boolean) => `query ${name}($filter: RunsFilter${paged ? ', $cursor: String' : ''}, $limit: Int) {
+  runsOrError(filter: $filter${paged ? ', cursor: $cursor' : ''}, limit: $limit) {
     __typename
     ... on Runs {
       results { ${RUN_FIELDS} }
@@ -108,6 +109,9 @@ const RUNS_QUERY = `query RunnerWatcherFailedRuns($filter: RunsFilter, $cursor: 
     ... on PythonError { message }
   }
 }`;
+
+const RUNS_QUERY = runsQuery('RunnerWatcherFailedRuns', true);
+const RUNS_BY_ID_QUERY = runsQuery('RunnerWatcherRunsById', false);
 
 const STEPS_QUERY = `query RunnerWatcherRunSteps($runId: ID!) {
   runOrError(runId: $runId) {
@@ -137,17 +141,6 @@ const EVENTS_QUERY = `query RunnerWatcherRunEvents($runId: ID!, $afterCursor: St
       }
     }
     ... on RunNotFoundError { message }
-    ... on PythonError { message }
-  }
-}`;
-
-const RUNS_BY_ID_QUERY = `query RunnerWatcherRunsById($filter: RunsFilter, $limit: Int) {
-  runsOrError(filter: $filter, limit: $limit) {
-    __typename
-    ... on Runs {
-      results { ${RUN_FIELDS} }
-    }
-    ... on InvalidPipelineRunsFilterError { message }
     ... on PythonError { message }
   }
 }`;

@@ -42,7 +42,7 @@ export function copyPipelinesForFakes(projectRoot: string, root: string, serverU
   const dev = "    description: A developer's machine, with OpenMetadata and Dagster on localhost.\n";
   if (!text.includes(dev)) throw new Error('pipelines/platform.yaml no longer describes the dev environment as expected');
   // The fake CLI is steered by FAKE_OM_* variables: steps inherit them only when allowed.
-  const steered = text.replace(dev, `${dev}    inherit_env: [FAKE_OM_*, OPENMETADATA_SPEC_DIR]\n`);
+  const steered = text.replace(dev, `${dev}    inherit_env: [FAKE_OM_*]\n`);
   writeFileSync(platform, steered.replace('openmetadata_url: http://localhost:8585/api', `openmetadata_url: ${serverUrl}`));
   for (const f of readdirSync(path.join(pipelines, 'openmetadata'))) {
     const p = path.join(pipelines, 'openmetadata', f);

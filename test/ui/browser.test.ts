@@ -89,7 +89,7 @@ beforeAll(async () => {
   const platform = path.join(pipelines, 'platform.yaml');
   // Steps inherit the fake CLI's FAKE_OM_* variables only when allowed.
   const dev = "    description: A developer's machine, with OpenMetadata and Dagster on localhost.\n";
-  const text = fs.readFileSync(platform, 'utf8').replace(dev, `${dev}    inherit_env: [FAKE_OM_*, OPENMETADATA_SPEC_DIR]\n`);
+  const text = fs.readFileSync(platform, 'utf8').replace(dev, `${dev}    inherit_env: [FAKE_OM_*]\n`);
   fs.writeFileSync(platform, text.replace('openmetadata_url: http://localhost:8585/api', `openmetadata_url: ${omServer.url}`));
   for (const f of fs.readdirSync(path.join(pipelines, 'openmetadata'))) {
     const p = path.join(pipelines, 'openmetadata', f);
