@@ -74,16 +74,17 @@ export function buildDefinitions(dir: string, projectDir: string, files: LoadedF
 
   // Runner settings: one value per setting across all files.
   const settings = { concurrency: 4, pools: {} as Record<string, number>, retention: { runsMs: 90 * 86_400_000 } };
-  const settingFrom = new Map<string, Position>();
+  // Positions are found only for a message: finding one may parse the whole file again.
+  const settingFrom = new Map<string, () => Position>();
   for (const f of files) {
     const r = f.value.runner;
     if (!r) continue;
     const set = (name: string, apply: () => void) => {
-      const pos = f.file.pos(['runner', ...name.split('.')], true);
+      const where = () => f.file.pos(['runner', ...name.split('.')], true);
       const prev = settingFrom.get(name);
-      if (prev) ds.push({ pos, message: `runner setting \`${name}\` is also set at ${fmt(prev)}: set it in one file` });
+      if (prev) ds.push({ pos: where(), message: `runner setting \`${name}\` is also set at ${fmt(prev())}: set it in one file` });
       else {
-        settingFrom.set(name, pos);
+        settingFrom.set(name, where);
         apply();
       }
     };

@@ -13,7 +13,8 @@ export interface PoolSlots {
 
 /** Records the process groups of running steps (their leaders' pids) and their cgroups. */
 export interface ProcessRecorder {
-  recordProcess(runId: string, key: string, pid: number): void;
+  /** `start`: its start time as /proc gives it, when the caller has read it already. */
+  recordProcess(runId: string, key: string, pid: number, start?: string): void;
   forgetProcess(runId: string, key: string, pid: number): void;
   /** Records a step's cgroup directory, before it is made. */
   recordCgroup?(runId: string, key: string, dir: string): void;

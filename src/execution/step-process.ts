@@ -45,7 +45,8 @@ function findProgram(file: string, searchPath: string, cwd: string): string | { 
   let denied = false;
   for (const c of candidates) {
     try {
-      if (!fs.statSync(c).isFile()) continue;
+      // No exception for a PATH entry that lacks it (the common case, and costly to throw).
+      if (!fs.statSync(c, { throwIfNoEntry: false })?.isFile()) continue;
       fs.accessSync(c, fs.constants.X_OK);
       return c;
     } catch (err) {

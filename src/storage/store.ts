@@ -259,8 +259,8 @@ export class Store implements EventSink {
    * it. Written at once to the run's process ledger (one append, see ledger.ts): a runner
    * killed a moment after a spawn must not leave an unrecorded child.
    */
-  recordProcess(runId: string, key: string, pid: number): void {
-    this.toLedger(() => this.ledger.record(runId, key, pid, processStartTime(pid)));
+  recordProcess(runId: string, key: string, pid: number, start?: string): void {
+    this.toLedger(() => this.ledger.record(runId, key, pid, start ?? processStartTime(pid)));
   }
 
   /** Forgets a child process that ended. */

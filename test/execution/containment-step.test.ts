@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { StepContainment } from '../../src/execution/containment/step.js';
+import { closeRunCgroups } from '../../src/execution/containment/cgroup-pool.js';
 import { findMarked, readProcStat } from '../../src/execution/containment/marks.js';
 import { killAllNow, liveGroups, pidAlive } from '../../src/execution/process-tree.js';
 import { runStepProcess } from '../../src/execution/step-process.js';
@@ -36,6 +37,7 @@ describe('StepContainment', () => {
       })();
       expect(r.signal).toBe('SIGKILL');
       expect(liveGroups()).toEqual([]);
+      closeRunCgroups(`two-${process.pid}`); // as the run's end does: no cgroup is left behind
     });
   }
 });

@@ -137,7 +137,7 @@ export interface MarkQuery {
 }
 
 /** The last pid handed out in this pid namespace, or undefined when it cannot be read. */
-function lastPid(): number | undefined {
+export function lastPid(): number | undefined {
   try {
     const n = Number(fs.readFileSync('/proc/sys/kernel/ns_last_pid', 'latin1'));
     return Number.isInteger(n) && n > 0 ? n : undefined;
@@ -150,7 +150,7 @@ function lastPid(): number | undefined {
 const DIRECT_SPAN = 256;
 
 /** The pids to look at: those that may have been handed out since `after`, else all. */
-function candidates(after: number | undefined, last: number | undefined): number[] {
+export function candidates(after: number | undefined, last: number | undefined): number[] {
   if (after === undefined || last === undefined) return listPids();
   if (last >= after && last - after <= DIRECT_SPAN) {
     const out: number[] = [];

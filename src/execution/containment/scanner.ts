@@ -3,10 +3,11 @@
  * processes. Steps that end or are cancelled at the same time (a cancel of 32 concurrent
  * steps) ask in the same tick; they get one scan between them instead of one each, and the
  * scan yields to the event loop between chunks so that serve's HTTP and the renderers keep
- * going. Only processes started since the oldest asking step are read (`/proc/<pid>/stat`
- * first, the environment only for those).
+ * going. Only pids handed out since the asking steps' main processes are looked at (where
+ * each gave one), and only processes started since the oldest asking step are read
+ * (`/proc/<pid>/stat` first, the environment only for those).
  */
-import { CAN_SCAN, MARK_VAR, environHasAny, listPids, readProcStat } from './marks.js';
+import { CAN_SCAN, MARK_VAR, candidates, environHasAny, lastPid, listPids, readProcStat } from './marks.js';
 
 /** What one step asks for: its mark, the start time of its main process and its group. */
 export interface ScanQuery {
@@ -15,6 +16,8 @@ export interface ScanQuery {
   since?: number;
   /** Also the processes of this group (started since `since`). */
   pgrp?: number;
+  /** A pid handed out before every process looked for: only pids after it need a look (marks.ts, `MarkQuery.after`). */
+  after?: number;
 }
 
 interface Waiting {
@@ -50,7 +53,7 @@ async function scan(): Promise<void> {
   scheduled = false;
   const sinces = batch.map((w) => w.q.since);
   const oldest = sinces.includes(undefined) ? undefined : Math.min(...(sinces as number[]));
-  const pids = listPids();
+  const pids = pidsFor(batch);
   for (let i = 0; i < pids.length; i++) {
     if (i > 0 && i % CHUNK === 0) await tick();
     const pid = pids[i]!;
@@ -66,4 +69,14 @@ async function scan(): Promise<void> {
     if (hit >= 0) rest[hit]!.found.push(pid);
   }
   for (const w of batch) w.resolve(w.found);
+}
+
+/** The pids the batch needs looked at: the union of each query's window, or all when one has none. */
+function pidsFor(batch: readonly Waiting[]): number[] {
+  if (batch.some((w) => w.q.after === undefined)) return listPids();
+  const last = lastPid();
+  if (last === undefined) return listPids();
+  const union = new Set<number>();
+  for (const w of batch) for (const pid of candidates(w.q.after, last)) union.add(pid);
+  return [...union];
 }

@@ -12,6 +12,14 @@ import { cgroupPids, joinCgroup, killCgroup } from './cgroup.js';
 import { giveBackCgroup, takeCgroup } from './cgroup-pool.js';
 import { scanMarked } from './scanner.js';
 
+/**
+ * How long after its main process started a step's processes are looked for among the
+ * pids handed out since (marks.ts, `MarkQuery.after`) rather than in all of /proc. Pids
+ * are reused cyclically; within this time no system hands out a whole cycle of them
+ * (32,768 at the smallest `pid_max`), so nothing newer can hide below the main one.
+ */
+const PID_WINDOW_MS = 5_000;
+
 /** After SIGKILL, how long to wait for the processes to be gone (they cannot refuse; a process in the kernel may take a moment). */
 const KILL_WAIT_MS = 500;
 
@@ -29,6 +37,8 @@ export class StepContainment {
   private since: number | undefined;
   /** The leader's start time (clock ticks), to tell it from a later process given its pid. */
   private leaderStart: number | undefined;
+  /** When the leader was adopted (ms since the epoch). */
+  private adoptedAt = 0;
   private readonly pids: number[] = [];
   private prepared = false;
 
@@ -50,15 +60,17 @@ export class StepContainment {
    */
   adopt(pid: number, joined = false): void {
     if (this.cgroup && !joined) joinCgroup(this.cgroup, pid);
+    const start = readProcStat(pid)?.start;
     if (this.leader === undefined) {
       this.leader = pid;
+      this.adoptedAt = Date.now();
       // Marked processes start after the main one (or at least after this runner).
-      this.leaderStart = readProcStat(pid)?.start;
-      this.since = this.leaderStart ?? readProcStat(process.pid)?.start;
+      this.leaderStart = start;
+      this.since = start ?? readProcStat(process.pid)?.start;
       registerContainment(this);
     }
     this.pids.push(pid);
-    this.o.recorder?.recordProcess(this.o.runId, this.o.key, pid);
+    this.o.recorder?.recordProcess(this.o.runId, this.o.key, pid, start === undefined ? undefined : String(start));
   }
 
   /** The leader of the main process's group (its pid), if a process was adopted. */
@@ -79,7 +91,7 @@ export class StepContainment {
   membersNow(): number[] {
     const found = new Set(this.inCgroup());
     if (CAN_SCAN) {
-      for (const pid of findMarked({ mark: this.mark, since: this.since, pgrp: this.leader, after: this.leader })) found.add(pid);
+      for (const pid of findMarked({ mark: this.mark, since: this.since, pgrp: this.leader, after: this.window() })) found.add(pid);
     } else if (this.groupIsOurs() && signalGroup(this.leader!, 0)) {
       found.add(this.leader!); // no /proc: the group is what can be seen
     }
@@ -97,11 +109,16 @@ export class StepContainment {
     if (this.cgroup && !scan) return [...found];
     if (CAN_SCAN) {
       const pgrp = this.groupIsOurs() ? this.leader : undefined;
-      for (const pid of await scanMarked({ mark: this.mark, since: this.since, pgrp })) found.add(pid);
+      for (const pid of await scanMarked({ mark: this.mark, since: this.since, pgrp, after: this.window() })) found.add(pid);
     } else if (this.groupIsOurs() && signalGroup(this.leader!, 0)) {
       found.add(this.leader!);
     }
     return [...found];
+  }
+
+  /** The pid after which the step's processes were handed out, while that is certain (PID_WINDOW_MS). */
+  private window(): number | undefined {
+    return this.leader !== undefined && Date.now() - this.adoptedAt < PID_WINDOW_MS ? this.leader : undefined;
   }
 
   /**
