@@ -323,7 +323,7 @@ export class Scheduler {
     timer?.clear();
     const left = this.activeRuns();
     for (const r of left) {
-      this.opts.log.warn('grace period over: canceling run', { schedule: r.schedule, run_id: r.runId });
+      this.opts.log.warn('grace period over: canceling run (steps running as Kubernetes Jobs are handed over instead)', { schedule: r.schedule, run_id: r.runId });
       // Not a cancel: steps that can outlive serve (Kubernetes Jobs) are handed over to the next one.
       r.controller.abort(new ServeHandover('runner serve is shutting down'));
     }
