@@ -25,6 +25,7 @@ import { Ledger } from './ledger.js';
 import { findRun, lastStepStatuses, listRuns, retriesOf, type RunRow } from './records.js';
 import { freeInactivePoolSlots, isOrphaned, reapOrphans, reapRun, type ReapOptions } from './reaper.js';
 import { machineId, processStartTime } from './proc.js';
+import { type HandedOverStep, adoptRun, handedOverRuns, markHandedOver } from './handover.js';
 import type { RunMeta, RunRecord, RunStatus, StepStatus } from './types.js';
 
 export type { Trigger, RunMeta, StepRecord, RunRecord, AlertRecord } from './types.js';
@@ -130,23 +131,12 @@ export class Store implements EventSink {
   }
 
   /**
-   * Records that serve stopped and handed the run over: no runner owns it until the next
-   * serve adopts it. `steps` are the executor's outcomes: a `running` one is a Job that
-   * runs on (its Job is kept, from `metadata.kubernetes_job`), a `pending` one that had
-   * begun (waiting for its retry) is pending again.
+   * Records that serve stopped and handed the run over (see handover.ts): no runner owns
+   * it until the next serve adopts it.
    */
-  handOver(runId: string, steps: ReadonlyArray<{ key: string; status: StepStatus; metadata?: Record<string, unknown> }>): void {
+  handOver(runId: string, steps: ReadonlyArray<HandedOverStep>): void {
     this.flush();
-    const db = this.db;
-    db.transaction(() => {
-      db.prepare(`UPDATE runs SET handed_over_at = ? WHERE id = ? AND status IN ('queued', 'started')`).run(now(), runId);
-      const job = db.prepare(`UPDATE steps SET handed_over = ?, metadata = COALESCE(?, metadata) WHERE run_id = ? AND key = ?`);
-      const again = db.prepare(`UPDATE steps SET status = 'pending', ended_at = NULL WHERE run_id = ? AND key = ? AND status = 'running'`);
-      for (const s of steps) {
-        if (s.status === 'running') job.run(String(s.metadata?.['kubernetes_job'] ?? ''), s.metadata ? JSON.stringify(s.metadata) : null, runId, s.key);
-        else if (s.status === 'pending') again.run(runId, s.key);
-      }
-    })();
+    markHandedOver(this.db, runId, steps);
     this.logs.closeUnder(runLogDir(this.home, runId));
     this.ledger.finish(runId);
     this.owned.delete(runId);
@@ -156,7 +146,7 @@ export class Store implements EventSink {
   /** The unfinished runs a stopped serve handed over, oldest first, with their environments. */
   handedOverRuns(): Array<{ id: string; env: string }> {
     this.flush();
-    return this.db.prepare(`SELECT id, env FROM runs WHERE handed_over_at IS NOT NULL AND status IN ('queued', 'started') ORDER BY created_at, rowid`).all() as Array<{ id: string; env: string }>;
+    return handedOverRuns(this.db);
   }
 
   /**
@@ -165,19 +155,7 @@ export class Store implements EventSink {
    * first or it is no longer handed over.
    */
   adoptRun(runId: string): Array<{ key: string; job: string }> | undefined {
-    const db = this.db;
-    const owner = [process.pid, processStartTime(process.pid), machineId()] as const;
-    const steps = db
-      .transaction(() => {
-        const changed = db
-          .prepare(`UPDATE runs SET owner_pid = ?, owner_start = ?, owner_machine = ?, heartbeat_at = ?, handed_over_at = NULL WHERE id = ? AND handed_over_at IS NOT NULL AND status IN ('queued', 'started')`)
-          .run(...owner, now(), runId).changes;
-        if (changed === 0) return undefined;
-        const rows = db.prepare(`SELECT key, handed_over AS job FROM steps WHERE run_id = ? AND handed_over IS NOT NULL ORDER BY position`).all(runId) as Array<{ key: string; job: string }>;
-        db.prepare(`UPDATE steps SET handed_over = NULL WHERE run_id = ?`).run(runId);
-        return rows;
-      })
-      .immediate();
+    const steps = adoptRun(this.db, runId);
     if (steps === undefined) return undefined;
     this.owned.add(runId);
     this.startHeartbeat();
