@@ -205,7 +205,10 @@ export async function serve(opts: ServeOptions): Promise<number> {
   const resume = createResumer({ store, log, envFlag: opts.env, defs: () => defs });
   for (const name of new Set([env.value.name, ...store.handedOverRuns().map((r) => r.env)])) {
     const e = name === env.value.name ? env : resolveEnvironment(defs, name);
-    if (!e.ok || !e.value.kubernetes) continue;
+    if (!e.ok || !e.value.kubernetes) {
+      if (name !== env.value.name) log.warn(`runs handed over in environment ${name} wait for a serve that can run it: ${e.ok ? 'it has no kubernetes settings now' : 'the pipeline files do not define it (or it does not resolve)'}`, { env: name });
+      continue;
+    }
     const kenv = e.value as typeof e.value & { kubernetes: NonNullable<typeof e.value.kubernetes> };
     void import('../launchers/kubernetes/reattach.js')
       .then(async (m) => {
