@@ -151,6 +151,32 @@ describe('runner serve hands its Kubernetes Jobs over on SIGTERM; the next serve
     expect(api.requests.filter((q) => q.method === 'DELETE' && q.path.includes('/namespaces/success/'))).toEqual([]);
   }, 120_000);
 
+  it('a serve that took a run up and stops hands it over again; the one after finishes it', async () => {
+    script = (ctx) => (keyOf(ctx) === 'ingest/load' ? { lines: ['line 1', 'line 2'], forever: true } : { lines: ['report done'] });
+    const p = await project('twice');
+    const { podKey } = await handOver(p);
+    const second = await p.serve();
+    await waitFor('the second serve to re-attach', () => second.lines.some((l) => l.includes('re-attached to Job')), 20_000);
+    api.cluster.write(podKey, ['seen by the second serve']);
+    await waitFor('the second serve to record it', () => p.logOf('ingest/load').includes('seen by the second serve'), 10_000);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect((await p.show()).status).toBe('started');
+    expect(query<{ n: number }>(p.env.RUNNER_HOME, 'SELECT COUNT(*) AS n FROM runs WHERE handed_over_at IS NOT NULL')[0]!.n).toBe(1);
+    const third = await p.serve();
+    await waitFor('the third serve to re-attach', () => third.lines.some((l) => l.includes('re-attached to Job')), 20_000);
+    api.cluster.release(podKey, ['load complete']);
+    const shown = await waitFor('the run to end', async () => {
+      const s = await p.show();
+      return s && s.status !== 'started' ? s : undefined;
+    }, 30_000, 200);
+    expect(shown.status).toBe('success');
+    expect(shown.steps.map((s: any) => s.status)).toEqual(['success', 'success']);
+    const log = p.logOf('ingest/load');
+    for (const l of ['line 1', 'line 2', 'seen by the second serve', 'load complete']) expect(lines(log, l), `${l} in\n${log}`).toBe(1);
+    expect(api.requests.filter((q) => q.method === 'DELETE' && q.path.includes('/namespaces/twice/'))).toEqual([]);
+  }, 120_000);
+
   it('a re-attached Job that fails fails the run, skips the downstream step and sends the alert', async () => {
     script = (ctx) => (keyOf(ctx) === 'ingest/load' ? { lines: ['line 1', 'line 2'], forever: true } : { lines: ['report done'] });
     const p = await project('failure');
