@@ -33,6 +33,8 @@ export interface RunEvent {
   stream?: 'stdout' | 'stderr';
   /** With `line`: no newline followed this text in the output (a piece of a very long line, or output that ended without one). */
   partial?: boolean;
+  /** With `line`: when its source wrote it, as the source stamped it (a pod log line's RFC 3339 time); only when known. */
+  source_ts?: string;
   /** Extra structured data (step metadata, exit code, retry delay, process ids). */
   data?: Record<string, unknown>;
 }

@@ -6,8 +6,14 @@
  * skipped, independent branches carry on; `failFast` stops launching after the first
  * failure. Failed attempts are retried per the asset's policy; an attempt that outlives
  * its timeout, or a run that is canceled, aborts the handler, which terminates its tree.
+ *
+ * A serve that stops aborts the run with a `ServeHandover` (handover.ts): running steps
+ * whose launcher lets go of them (Kubernetes Jobs) are handed over, local ones are
+ * canceled, steps not started stay pending, and the run ends without `run_finished`
+ * (`RunOutcome.handedOver`). The next serve carries it on with {@link ResumeState}: the
+ * recorded steps as they are, the re-attached Jobs as attempts under way, the rest run.
  */
-import type { Handler, StepResult } from '../handlers/handler.js';
+import type { Handler, StepLog, StepResult } from '../handlers/handler.js';
 import type { Launcher } from '../launchers/spec.js';
 import type { ResolvedEnvironment } from '../definitions/environment.js';
 import type { RunStatus, StepStatus } from '../definitions/model.js';
@@ -24,6 +30,8 @@ import { isoNow } from './clock.js';
 import { setLongTimeout, type LongTimer } from '../util/timers.js';
 import { MemoryPoolSlots, type PoolSlots, type ProcessRecorder } from './pools.js';
 import { preflight } from './preflight.js';
+import { isHandover } from './handover.js';
+import { FINISHED_STEP_STATUSES } from '../storage/types.js';
 
 /** What the executor needs to run a plan. */
 export interface ExecutorOptions {
@@ -69,7 +77,20 @@ export interface ExecutorOptions {
   envPolicy?: EnvPolicy;
   /** Give steps a cgroup where one can be made (default true; the mark is always used). */
   cgroups?: boolean;
+  /** Carrying on a run that a stopped serve handed over (launch.ts `resumeRun`). */
+  resume?: ResumeState;
 }
+
+/** A handed-over run as the next runner finds it. */
+export interface ResumeState {
+  /** Per key, the recorded status and attempts: finished steps are not run again, the others go on counting attempts. */
+  steps: ReadonlyMap<string, { status: StepStatus; attempts: number }>;
+  /** Per key, the attempt under way elsewhere (a re-attached Job), followed to its result as if it had started here. */
+  attached: ReadonlyMap<string, AttachedAttempt>;
+}
+
+/** Follows an attempt that runs elsewhere; aborting `signal` cancels it (or, with a `ServeHandover`, lets it go again). */
+export type AttachedAttempt = (ctx: { signal: AbortSignal; log: StepLog }) => Promise<StepResult>;
 
 /** How one step ended. */
 export interface StepOutcome {
@@ -91,9 +112,14 @@ export interface RunOutcome {
   steps: StepOutcome[];
   startedAt: number;
   endedAt: number;
+  /**
+   * The run was handed over (serve stopped): its steps still `running` run on elsewhere,
+   * those `pending` wait for the next serve; no `run_finished` was emitted.
+   */
+  handedOver?: boolean;
 }
 
-type Phase = 'waiting' | 'ready' | 'running' | 'backoff' | 'done';
+type Phase = 'waiting' | 'ready' | 'running' | 'backoff' | 'done' | 'handed_over';
 
 interface StepRun extends StepOutcome {
   step: PlanStep;
@@ -126,6 +152,9 @@ class Execution {
   private done = 0;
   private stopLaunching = false;
   private canceled = false;
+  /** Serve is stopping: steps that can outlive it are handed over (see the module's doc). */
+  private handingOver = false;
+  private handedOver = 0;
   private cancelMessage = 'run canceled';
   private poolTimer?: NodeJS.Timeout;
   private envEntries?: Array<[string, string | undefined]>; // process.env, read once per run
@@ -138,12 +167,69 @@ class Execution {
     this.slots = o.slots ?? new MemoryPoolSlots();
     this.concurrency = Math.max(1, Math.floor(o.concurrency));
     this.steps = o.plan.steps.map((step) => ({ key: step.key, step, phase: 'waiting', waitingOn: step.upstream.length, status: 'pending', attempts: 0, poolHeld: false }));
+    if (o.resume) this.restore(o.resume);
+  }
+
+  /** A resumed run's recorded steps: finished ones stay as they are, the others wait only on what did not succeed. */
+  private restore(r: ResumeState): void {
+    const byKey = new Map(this.steps.map((s) => [s.key, s]));
+    for (const s of this.steps) {
+      const rec = r.steps.get(s.key);
+      if (!rec) continue;
+      s.attempts = rec.attempts;
+      if ((FINISHED_STEP_STATUSES as readonly string[]).includes(rec.status)) {
+        s.phase = 'done';
+        s.status = rec.status;
+        this.done++;
+      }
+    }
+    for (const s of this.steps) s.waitingOn = s.step.upstream.filter((k) => byKey.get(k)?.status !== 'success').length;
+  }
+
+  /** Starts a resumed run: skips what waits on a step that did not succeed, follows the attached attempts. */
+  private resumeSteps(r: ResumeState): void {
+    for (const s of this.steps) if (s.phase === 'done' && s.status !== 'success') this.skipBelow(s, `upstream ${s.key} ${s.status === 'canceled' ? 'was canceled' : s.status === 'skipped' ? 'was skipped' : 'failed'}`);
+    for (const [key, follow] of r.attached) {
+      const s = this.steps.find((x) => x.key === key);
+      if (!s || s.phase !== 'waiting') continue;
+      s.phase = 'running';
+      s.startedAt ??= Date.now();
+      this.running++;
+      const pool = s.step.asset.pool;
+      // The slot the handed-over attempt held is still this run's: taking it again keeps the count right.
+      if (pool !== undefined) s.poolHeld = this.slots.acquirePoolSlot(pool, this.o.pools?.[pool] ?? 1, this.o.runId, s.key);
+      void this.follow(s, follow).then((res) => this.attemptDone(s, res));
+    }
+  }
+
+  /** An attached attempt to its end; never rejects. */
+  private async follow(s: StepRun, follow: AttachedAttempt): Promise<AttemptResult> {
+    const ac = new AbortController();
+    s.controller = ac;
+    const log: StepLog = (line, stream = 'stdout', partial, time) => this.logEvent(s.key, s.attempts, this.mask(line), stream, partial === true, time);
+    try {
+      const r = await follow({ signal: ac.signal, log });
+      return ac.signal.aborted && !r.handedOver ? { ...r, ok: false, canceled: true } : r;
+    } catch (err) {
+      return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    } finally {
+      s.controller = undefined;
+    }
+  }
+
+  /** Emits one line of a step's log (already masked). */
+  private logEvent(key: string, attempt: number, line: string, stream: 'stdout' | 'stderr', partial: boolean, time?: string): void {
+    const e: RunEvent = { ts: isoNow(), type: 'log', run_id: this.o.runId, key, attempt, line, stream };
+    if (partial) e.partial = true;
+    if (time !== undefined) e.source_ts = time;
+    this.o.sink.emit(e);
   }
 
   run(): Promise<RunOutcome> {
     const done = new Promise<RunOutcome>((r) => (this.resolve = r));
     this.startedAt = Date.now();
-    this.emit({ type: 'run_started', status: 'started', data: { steps: this.steps.length, concurrency: this.concurrency } });
+    this.emit({ type: 'run_started', status: 'started', data: { steps: this.steps.length, concurrency: this.concurrency, ...(this.o.resume ? { resumed: true } : {}) } });
+    if (this.o.resume) this.resumeSteps(this.o.resume);
     const signal = this.o.signal;
     if (signal?.aborted) this.cancel(signal.reason);
     else signal?.addEventListener('abort', () => this.cancel(signal.reason), { once: true });
@@ -240,7 +326,7 @@ class Execution {
       timer?.clear();
       s.controller = undefined;
     }
-    if (ac.signal.aborted && !timedOut) return { ...result, ok: false, canceled: true };
+    if (ac.signal.aborted && !timedOut) return result.handedOver ? result : { ...result, ok: false, canceled: true };
     if (timedOut) {
       const head = `timed out after ${formatDuration(asset.timeoutMs!)}`;
       return { ...result, ok: false, error: result.error ? `${head}; ${result.error}` : head };
@@ -274,7 +360,7 @@ class Execution {
   }
 
   private context(s: StepRun, handler: Handler<any>, config: unknown, named: Set<string>, signal: AbortSignal) {
-    const { runId, processes, sink } = this.o;
+    const { runId, processes } = this.o;
     const key = s.key;
     const attempt = s.attempts;
     const mask = this.mask;
@@ -285,11 +371,7 @@ class Execution {
       inherit: [...(asset.inheritEnv ?? []), ...(this.o.env.inheritEnv ?? []), ...(handler.inheritEnv ?? [])],
       denied: deniedFor(this.o.envPolicy, named),
     });
-    const emit = (line: string, stream: 'stdout' | 'stderr', partial: boolean) => {
-      const e: RunEvent = { ts: isoNow(), type: 'log', run_id: runId, key, attempt, line, stream };
-      if (partial) e.partial = true;
-      sink.emit(e);
-    };
+    const emit = (line: string, stream: 'stdout' | 'stderr', partial: boolean, time?: string) => this.logEvent(key, attempt, line, stream, partial, time);
     // The raw end of a long line's last piece, masked with the next piece: a secret
     // straddling the cut between two pieces is masked whole.
     const carry = { stdout: '', stderr: '' };
@@ -311,12 +393,12 @@ class Execution {
       mask,
       ...(this.o.launcher ? { launcher: this.o.launcher } : {}),
       // The hot path of a chatty step: one object per line, built in its final shape.
-      log: (line: string, stream: 'stdout' | 'stderr' = 'stdout', partial?: boolean) => {
+      log: (line: string, stream: 'stdout' | 'stderr' = 'stdout', partial?: boolean, time?: string) => {
         const held = carry[stream];
-        if (held === '' && (!partial || !maskPiece)) return emit(mask(line), stream, partial === true);
+        if (held === '' && (!partial || !maskPiece)) return emit(mask(line), stream, partial === true, time);
         if (!partial) {
           carry[stream] = '';
-          return emit(mask(held + line), stream, false);
+          return emit(mask(held + line), stream, false, time);
         }
         const [masked, rest] = maskPiece!(held + line);
         carry[stream] = rest;
@@ -331,6 +413,15 @@ class Execution {
 
   private attemptDone(s: StepRun, r: AttemptResult): void {
     this.running--;
+    if (r.handedOver && this.handingOver) {
+      // It runs on (a Job): its pool slot stays taken, its step stays running for the next serve.
+      s.phase = 'handed_over';
+      s.status = 'running';
+      s.metadata = r.metadata;
+      this.handedOver++;
+      this.maybeFinish();
+      return;
+    }
     if (s.poolHeld) {
       s.poolHeld = false;
       this.slots.releasePoolSlot(s.step.asset.pool!, this.o.runId, s.key);
@@ -346,9 +437,16 @@ class Execution {
         const d = this.steps[i]!;
         if (--d.waitingOn === 0 && d.phase === 'waiting') this.makeReady(d);
       }
-    } else if (!this.stopLaunching && hasAttemptLeft(s.step.asset.retry, s.attempts)) {
+    } else if ((!this.stopLaunching || this.handingOver) && hasAttemptLeft(s.step.asset.retry, s.attempts)) {
       const delay = retryDelayMs(s.step.asset.retry!, s.attempts, this.o.random);
       s.error = error;
+      if (this.handingOver) {
+        // Its next attempt is the next serve's.
+        this.emit({ type: 'retry_scheduled', key: s.key, attempt: s.attempts, message: error ?? 'failed', data: { delay_ms: 0, next_attempt: s.attempts + 1, exit_code: r.exitCode ?? null } });
+        this.makeReady(s);
+        this.maybeFinish();
+        return;
+      }
       s.phase = 'backoff';
       this.emit({ type: 'retry_scheduled', key: s.key, attempt: s.attempts, message: error ?? 'failed', data: { delay_ms: delay, next_attempt: s.attempts + 1, exit_code: r.exitCode ?? null } });
       s.backoff = setLongTimeout(() => {
@@ -365,7 +463,18 @@ class Execution {
 
   private fail(s: StepRun, error: string, r?: StepResult): void {
     this.finish(s, 'failure', error, r);
-    // Everything downstream is skipped, in plan order, naming the step that failed.
+    this.skipBelow(s, `upstream ${s.key} failed`);
+    if (this.o.failFast && !this.stopLaunching) {
+      this.stopLaunching = true;
+      for (const d of this.steps) {
+        if (d.phase === 'waiting' || d.phase === 'ready') this.dequeue(d, 'skipped', `not started: --fail-fast after ${s.key} failed`);
+        else if (d.phase === 'backoff') this.dequeue(d, 'failure', d.error ?? 'failed');
+      }
+    }
+  }
+
+  /** Skips everything downstream of `s`, in plan order, saying why. */
+  private skipBelow(s: StepRun, why: string): void {
     const skip: StepRun[] = [];
     const stack = [...s.step.downstream];
     while (stack.length > 0) {
@@ -376,14 +485,7 @@ class Execution {
       stack.push(...d.step.downstream);
     }
     skip.sort((a, b) => a.step.index - b.step.index);
-    for (const d of skip) this.dequeue(d, 'skipped', `upstream ${s.key} failed`);
-    if (this.o.failFast && !this.stopLaunching) {
-      this.stopLaunching = true;
-      for (const d of this.steps) {
-        if (d.phase === 'waiting' || d.phase === 'ready') this.dequeue(d, 'skipped', `not started: --fail-fast after ${s.key} failed`);
-        else if (d.phase === 'backoff') this.dequeue(d, 'failure', d.error ?? 'failed');
-      }
-    }
+    for (const d of skip) this.dequeue(d, 'skipped', why);
   }
 
   /** Ends a step that is not running (waiting, ready or waiting for a retry). */
@@ -416,6 +518,7 @@ class Execution {
 
   /** Cancels the run: nothing new starts, waiting steps end canceled, running ones are aborted. */
   private cancel(reason: unknown): void {
+    if (isHandover(reason)) return this.handOver(reason);
     if (this.canceled) return;
     this.canceled = true;
     this.stopLaunching = true;
@@ -428,7 +531,32 @@ class Execution {
     this.maybeFinish();
   }
 
+  /** Serve is stopping: nothing new starts, running steps are asked to let go (a Job) or end (a process). */
+  private handOver(reason: Error): void {
+    if (this.canceled || this.handingOver) return;
+    this.handingOver = true;
+    this.stopLaunching = true;
+    this.cancelMessage = `run canceled (${reason.message})`;
+    clearTimeout(this.poolTimer);
+    for (const s of this.steps) {
+      if (s.phase === 'backoff') {
+        // Its next attempt is the next serve's.
+        s.backoff?.clear();
+        s.backoff = undefined;
+        this.makeReady(s);
+      } else if (s.phase === 'running') s.controller?.abort(reason);
+    }
+    this.maybeFinish();
+  }
+
   private maybeFinish(): void {
+    if (!this.resolve) return;
+    if (this.handingOver && this.running === 0) {
+      if (this.handedOver > 0) return this.finishHandedOver();
+      // Nothing outlives this runner: the run is canceled, as any canceled run.
+      this.canceled = true;
+      for (const s of this.steps) if (s.phase === 'waiting' || s.phase === 'ready') this.dequeue(s, 'canceled', this.cancelMessage);
+    }
     if (this.done < this.steps.length || this.running > 0 || !this.resolve) return;
     const resolve = this.resolve;
     this.resolve = undefined as never;
@@ -440,7 +568,18 @@ class Execution {
     closeRunCgroups(this.o.runId, this.o.processes);
     const endedAt = Date.now();
     this.emit({ type: 'run_finished', status, ...(failed > 0 ? { message: `${failed} step${failed === 1 ? '' : 's'} failed` } : {}), data: { duration_ms: endedAt - this.startedAt } });
-    const steps = this.steps.map(({ key, status, attempts, startedAt, endedAt, error, exitCode, metadata }) => ({ key, status, attempts, startedAt, endedAt, error, exitCode, metadata }));
-    resolve({ runId: this.o.runId, status, steps, startedAt: this.startedAt, endedAt });
+    resolve({ runId: this.o.runId, status, steps: this.outcomes(), startedAt: this.startedAt, endedAt });
+  }
+
+  /** Ends a handed-over run here: no `run_finished`, its Jobs run on, the next serve carries it on. */
+  private finishHandedOver(): void {
+    const resolve = this.resolve;
+    this.resolve = undefined as never;
+    closeRunCgroups(this.o.runId, this.o.processes);
+    resolve({ runId: this.o.runId, status: 'started', steps: this.outcomes(), startedAt: this.startedAt, endedAt: Date.now(), handedOver: true });
+  }
+
+  private outcomes(): StepOutcome[] {
+    return this.steps.map(({ key, status, attempts, startedAt, endedAt, error, exitCode, metadata }) => ({ key, status, attempts, startedAt, endedAt, error, exitCode, metadata }));
   }
 }

@@ -3,7 +3,8 @@
  * of `runner serve` and the web UI's launch button share. Planning turns a job or a
  * selection into checked steps (bad input is a Result, nothing recorded); launching
  * records the run, plugs in the run's secrets (resolver, masker) and its alert, and
- * executes the plan on one event stream.
+ * executes the plan on one event stream. A run the executor hands over (serve stopping,
+ * see handover.ts) is recorded as such; `resume.ts` carries it on in the next serve.
  */
 import { randomUUID } from 'node:crypto';
 import { type Diagnostic, type Result, fail, ok } from '../diagnostics/diagnostic.js';
@@ -18,7 +19,7 @@ import type { VaultSession } from '../secrets/vault.js';
 import type { Store, Trigger } from '../storage/store.js';
 import { didYouMean } from '../util/suggest.js';
 import type { EventSink } from './events.js';
-import { execute, type RunOutcome } from './executor.js';
+import { execute, type ResumeState, type RunOutcome } from './executor.js';
 import { buildPlan, validatePlan, type Plan } from './plan.js';
 import { FanOut } from './sinks.js';
 import { envPolicy } from './step-env.js';
@@ -95,6 +96,10 @@ export interface LaunchOptions {
   onCreated?: (runId: string) => void;
   /** Where the steps run (default: the environment's launcher, see src/launchers/). */
   launcher?: Launcher;
+  /** Carries on the recorded run `runId` (a handed-over one, see resume.ts) instead of recording a new run. */
+  resume?: ResumeState;
+  /** Called with the run's resolver before the steps start (a resumed run teaches its masker the secrets of its re-attached steps). */
+  beforeStart?: (hooks: { resolve(names: string[]): Promise<unknown> }) => Promise<void>;
 }
 
 export interface Launched {
@@ -118,8 +123,9 @@ export async function launchRun(o: LaunchOptions): Promise<Launched> {
   const storeSink: EventSink = { emit: (e) => store.emit(e), close: () => store.flush() };
   // The store comes first: a step's end is committed before any view shows it.
   const sink = new FanOut([storeSink, ...(o.sinks ?? []), ...hooks.sinks]);
-  store.createRun({ id: runId, trigger: o.trigger, env: env.name, selection: planned.selection, job: planned.job, keys: planned.plan.steps.map((s) => s.key), pipelinesDir: defs.dir });
+  if (!o.resume) store.createRun({ id: runId, trigger: o.trigger, env: env.name, selection: planned.selection, job: planned.job, keys: planned.plan.steps.map((s) => s.key), pipelinesDir: defs.dir });
   o.onCreated?.(runId);
+  await o.beforeStart?.(hooks.resolver);
   const outcome = await execute({
     runId,
     plan: planned.plan,
@@ -139,8 +145,11 @@ export async function launchRun(o: LaunchOptions): Promise<Launched> {
     processEnv: o.processEnv,
     envPolicy: envPolicy(defs),
     launcher: o.launcher ?? launcherFor(env, { processEnv: o.processEnv }),
+    ...(o.resume ? { resume: o.resume } : {}),
   });
   await sink.close();
   store.flush();
+  // Serve stopped: its Jobs run on, the next serve takes the run up (no alert: it has not ended).
+  if (outcome.handedOver) store.handOver(runId, outcome.steps);
   return { runId, outcome, alert: await hooks.alert.outcome };
 }

@@ -32,8 +32,10 @@ export interface CheckResult {
 /**
  * A line of a step's output. `partial` marks text that no newline followed: a piece of a
  * very long line (the next call continues it) or the end of output without a final newline.
+ * `time` is when the line's source wrote it, when the source says (a pod log line's
+ * RFC 3339 timestamp): the step log's index keeps it, so a re-attach resumes after it.
  */
-export type StepLog = (line: string, stream?: 'stdout' | 'stderr', partial?: boolean) => void;
+export type StepLog = (line: string, stream?: 'stdout' | 'stderr', partial?: boolean, time?: string) => void;
 
 export interface RenderContext<C> {
   asset: AssetDef;
@@ -97,6 +99,8 @@ export interface StepResult {
   warnings?: string[];
   /** Structured results (records processed, success %, ...), shown by `runner show`. */
   metadata?: Record<string, unknown>;
+  /** The step still runs elsewhere (a Kubernetes Job) and was handed over to the next serve: it has no result yet. */
+  handedOver?: boolean;
 }
 
 export interface PreflightContext<C> {

@@ -36,7 +36,11 @@ export interface LaunchStep {
 
 /** What a launcher needs to run one attempt. */
 export interface LaunchContext extends LaunchStep {
-  /** Aborted on timeout or cancel: the launcher stops the command and waits until it is gone. */
+  /**
+   * Aborted on timeout or cancel: the launcher stops the command and waits until it is
+   * gone. Aborted with a `ServeHandover` (execution/handover.ts): a launcher whose command
+   * outlives this process lets go of it instead and answers `handedOver`.
+   */
   signal: AbortSignal;
   /** The step log (masked by the caller). */
   log: StepLog;
@@ -52,6 +56,11 @@ export interface LaunchResult {
   error?: string;
   /** Facts for `runner show` (the Job's and pod's names, the node). */
   metadata?: Record<string, unknown>;
+  /**
+   * The command still runs: serve is stopping (the signal's reason is a `ServeHandover`)
+   * and the launcher let go of it without ending it; the next serve re-attaches.
+   */
+  handedOver?: boolean;
 }
 
 /** Runs command specs somewhere other than this process. */

@@ -15,6 +15,7 @@ import type { Logger } from '../serve/log.js';
 import { scheduleCron, formatInZone } from './cron.js';
 import { dueTicks, initialCursor } from './due.js';
 import { setLongTimeout, type LongTimer } from '../util/timers.js';
+import { ServeHandover } from '../execution/handover.js';
 import {
   type TickClaim,
   type TickOutcome,
@@ -322,8 +323,9 @@ export class Scheduler {
     timer?.clear();
     const left = this.activeRuns();
     for (const r of left) {
-      this.opts.log.warn('grace period over: canceling run', { schedule: r.schedule, run_id: r.runId });
-      r.controller.abort(new Error('runner serve is shutting down'));
+      this.opts.log.warn('grace period over: canceling run (steps running as Kubernetes Jobs are handed over instead)', { schedule: r.schedule, run_id: r.runId });
+      // Not a cancel: steps that can outlive serve (Kubernetes Jobs) are handed over to the next one.
+      r.controller.abort(new ServeHandover('runner serve is shutting down'));
     }
     await Promise.all(left.map((r) => r.done));
     return { finished: runs.length - left.length, canceled: left.length };

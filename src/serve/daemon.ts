@@ -3,8 +3,9 @@
  * ticks schedules (scheduler.ts) and starts their runs in-process (launcher.ts), serves
  * `/healthz`, `/readyz` and `/metrics` on one HTTP port (loopback by default), reloads the
  * pipelines directory when it changes, applies retention once a day, and on SIGTERM or
- * SIGINT stops ticking, lets running runs finish within the grace period, cancels the rest
- * and exits 0.
+ * SIGINT stops ticking, lets running runs finish within the grace period, then ends the
+ * rest with a `ServeHandover` (their Kubernetes Jobs run on and the next serve takes the
+ * runs up; local steps are canceled) and exits 0.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -23,10 +24,11 @@ import { PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 import { ServeMetrics } from './serve-metrics.js';
 import { healthReport, readyReport } from './health.js';
 import { watchDefinitions, type DefinitionsWatcher } from './reload.js';
-import { createLauncher } from './launcher.js';
+import { createLauncher, createResumer } from './launcher.js';
 import { collectGarbage, formatGcResult, formatRetention } from './retention.js';
 import { forgetStaleServes, heartbeat, unregisterServe, type ServeIdentity } from './presence.js';
 import { formatDuration } from '../util/duration.js';
+import { ServeHandover } from '../execution/handover.js';
 import { setLongTimeout, type LongTimer } from '../util/timers.js';
 import type { Launcher } from '../schedule/scheduler.js';
 
@@ -198,17 +200,27 @@ export async function serve(opts: ServeOptions): Promise<number> {
 
   scheduler.start();
   (await import('../watch/service.js')).startWatchers(ctx, { env: opts.env });
-  if (env.value.kubernetes) {
-    // Steps run as Kubernetes Jobs: follow the Jobs of the runs the previous serve left running, reap the rest.
-    const reaped = new Set(store.reaped);
-    const kenv = env.value as typeof env.value & { kubernetes: NonNullable<typeof env.value.kubernetes> };
+  // Steps run as Kubernetes Jobs: take up the runs the previous serve handed over, follow the Jobs of runs it left running when it died, reap the rest.
+  const reaped = new Set(store.reaped);
+  const resume = createResumer({ store, log, envFlag: opts.env, defs: () => defs });
+  for (const name of new Set([env.value.name, ...store.handedOverRuns().map((r) => r.env)])) {
+    const e = name === env.value.name ? env : resolveEnvironment(defs, name);
+    if (!e.ok || !e.value.kubernetes) {
+      if (name !== env.value.name) log.warn(`runs handed over in environment ${name} wait for a serve that can run it: ${e.ok ? 'it has no kubernetes settings now' : 'the pipeline files do not define it (or it does not resolve)'}`, { env: name });
+      continue;
+    }
+    const kenv = e.value as typeof e.value & { kubernetes: NonNullable<typeof e.value.kubernetes> };
     void import('../launchers/kubernetes/reattach.js')
       .then(async (m) => {
-        const r = await m.reattach({ store, defs, env: kenv, reaped, log });
-        ctx.onShutdown(async () => r.detach());
+        const r = await m.reattach({ store, defs, env: kenv, reaped, log, resume: (run, attached, signal) => resume(run, kenv, attached, signal) });
+        // Serve stopping lets go of the Jobs again (and hands the resumed runs over): the next serve takes them up.
+        ctx.onShutdown(async () => {
+          r.detach();
+          await r.done;
+        });
         await r.done;
       })
-      .catch((err: unknown) => log.warn(`re-attaching to Kubernetes Jobs failed: ${err instanceof Error ? err.message : String(err)}`));
+      .catch((err: unknown) => log.warn(`re-attaching to Kubernetes Jobs failed: ${err instanceof Error ? err.message : String(err)}`, { env: name }));
   }
   // On a wildcard bind the listening address is not one a browser can open: name the host.
   const wildcard = server.host === '0.0.0.0' || server.host === '::';
@@ -227,8 +239,8 @@ export async function serve(opts: ServeOptions): Promise<number> {
       signals++;
       if (signals > 1) {
         // Asked again: do not wait out the grace period.
-        log.warn(`${sig} again: canceling running runs now`);
-        for (const r of scheduler.activeRuns()) r.controller.abort(new Error(`runner serve received ${sig}`));
+        log.warn(`${sig} again: ending running runs now (Kubernetes Jobs are handed over, local steps canceled)`);
+        for (const r of scheduler.activeRuns()) r.controller.abort(new ServeHandover(`runner serve received ${sig} again`));
         return;
       }
       shuttingDown = true;

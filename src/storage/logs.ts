@@ -29,6 +29,10 @@ const WRITE_THRESHOLD = 256 * 1024;
  * `LINE MS STREAM\n` (0-based line number, epoch milliseconds) whenever the stream changes
  * or at least {@link INDEX_EVERY_MS} passed; a line without a record of its own has the
  * time and stream of the record before it. The web UI's merged log of all steps reads it.
+ * A line whose source stamped it (a pod's log line, RFC 3339 with nanoseconds) has a record
+ * of its own, `LINE MS STREAM SOURCE_TIME\n`: where a re-attached follower resumes
+ * ({@link lastSourceTime}). The index is written after the log's bytes, so a runner killed
+ * between the two leaves the index behind the file (lines repeated on resume, none lost).
  */
 export const LINE_INDEX_SUFFIX = '.idx';
 const INDEX_EVERY_MS = 100;
@@ -42,8 +46,8 @@ interface OpenLog {
   /** Lines begun since this entry was made (the file may already hold `base` lines). */
   lines: number;
   base: number | undefined;
-  /** Line index records not written yet: line (relative to `base`), time, stream. */
-  idx: Array<[number, number, string]>;
+  /** Line index records not written yet: line (relative to `base`), time, stream, the source's time. */
+  idx: Array<[number, number, string, string?]>;
   lastTs: number;
   lastStream: string | undefined;
 }
@@ -61,7 +65,7 @@ export class LogWriter {
    * continues it, so the file holds the output byte for byte. A line of the other stream
    * arriving meanwhile starts on a line of its own.
    */
-  append(file: string, line: string, partial = false, stream = 'stdout'): void {
+  append(file: string, line: string, partial = false, stream = 'stdout', sourceTime?: string): void {
     let f = this.files.get(file);
     if (!f) {
       f = { fd: undefined, chunks: [], bytes: 0, open: undefined, lines: 0, base: undefined, idx: [], lastTs: 0, lastStream: undefined };
@@ -71,7 +75,11 @@ export class LogWriter {
     if (f.open !== stream) {
       // This piece begins a line.
       const now = Date.now();
-      if (stream !== f.lastStream || now - f.lastTs >= INDEX_EVERY_MS) {
+      if (sourceTime !== undefined && !/\s/.test(sourceTime)) {
+        f.idx.push([f.lines, now, stream, sourceTime]);
+        f.lastTs = now;
+        f.lastStream = stream;
+      } else if (stream !== f.lastStream || now - f.lastTs >= INDEX_EVERY_MS) {
         f.idx.push([f.lines, now, stream]);
         f.lastTs = now;
         f.lastStream = stream;
@@ -155,7 +163,7 @@ export class LogWriter {
         // A file reopened after its step finished already holds lines: number on from them.
         f.base ??= fs.existsSync(file + LINE_INDEX_SUFFIX) ? countLines(file, buf.length) : 0;
         const base = f.base;
-        fs.appendFileSync(file + LINE_INDEX_SUFFIX, f.idx.map(([l, t, st]) => `${base + l} ${t} ${st}\n`).join(''), { mode: 0o600 });
+        fs.appendFileSync(file + LINE_INDEX_SUFFIX, f.idx.map(([l, t, st, src]) => `${base + l} ${t} ${st}${src === undefined ? '' : ` ${src}`}\n`).join(''), { mode: 0o600 });
         f.idx = [];
       }
     } catch (err) {
@@ -170,4 +178,30 @@ function countLines(file: string, tail: number): number {
   let n = 0;
   for (let i = 0; i < data.length - tail; i++) if (data[i] === 10) n++;
   return n;
+}
+
+/**
+ * The source time of the last line of `file` that had one (its index's last
+ * `SOURCE_TIME` record) and how many of its lines carry that very time, or undefined when
+ * none did (or there is no index).
+ */
+export function lastSourceTime(file: string): { time: string; count: number } | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file + LINE_INDEX_SUFFIX, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let time: string | undefined;
+  let count = 0;
+  for (const rec of text.split('\n')) {
+    const src = rec.split(' ')[3];
+    if (src === undefined || src === '') continue;
+    if (src === time) count++;
+    else {
+      time = src;
+      count = 1;
+    }
+  }
+  return time === undefined ? undefined : { time, count };
 }

@@ -8,6 +8,10 @@
  * process carrying the run's mark (`RUNNER_STEP=<run-id>/...`, see
  * execution/containment/marks.ts), also one it died too soon to record.
  *
+ * A run a stopping serve handed over (`handed_over_at`, every running step a Job it let
+ * go of, see execution/handover.ts) is not orphaned: it waits for the next serve, which
+ * takes it up (`Store.adoptRun`).
+ *
  * Who owns a run: the pid, start time and pid namespace ("machine") of the process that
  * created it. On the same machine the pid tells; a run owned elsewhere (another container
  * sharing the volume) is judged by its heartbeat, which its owner refreshes while it runs.
@@ -23,6 +27,9 @@ import { removeCgroup, runCgroupsByName, stepCgroups } from '../execution/contai
 
 /** The reason written on reaped runs and their running steps. */
 export const RUNNER_EXITED = 'the runner exited';
+
+/** SQL (on `runs`): the run was handed over and each of its running steps is a Job that was. */
+export const HANDED_OVER = `(runs.handed_over_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM steps h WHERE h.run_id = runs.id AND h.status = 'running' AND h.handed_over IS NULL))`;
 
 /** How the reaper decides and how long it waits. */
 export interface ReapOptions {
@@ -102,7 +109,7 @@ export function reapRun(db: Database, home: string, row: OwnerRow, graceMs: numb
   const marked = db
     .transaction(() => {
       const changed = db
-        .prepare(`UPDATE runs SET status = 'failure', error = ?, ended_at = ? WHERE id = ? AND status IN ('queued', 'started')`)
+        .prepare(`UPDATE runs SET status = 'failure', error = ?, ended_at = ? WHERE id = ? AND status IN ('queued', 'started') AND NOT ${HANDED_OVER}`)
         .run(RUNNER_EXITED, now, row.id).changes;
       if (changed === 0) return false;
       const event = db.prepare(`INSERT INTO events (run_id, ts, type, key, status, message) VALUES (?, ?, ?, ?, ?, ?)`);

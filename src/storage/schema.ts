@@ -186,6 +186,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_retry_of ON runs (retry_of);
     `,
   },
+  {
+    version: 8,
+    description: 'runs a stopping serve handed over to the next one (their Kubernetes Jobs run on)',
+    sql: `
+      ALTER TABLE runs ADD COLUMN handed_over_at TEXT;  -- set while no runner owns the run: the next serve re-attaches and carries it on
+      ALTER TABLE steps ADD COLUMN handed_over TEXT;    -- the Job (namespace/name) of a handed-over step's attempt
+    `,
+  },
 ];
 
 /** The schema version this runner writes. */

@@ -25,6 +25,7 @@ import { Ledger } from './ledger.js';
 import { findRun, lastStepStatuses, listRuns, retriesOf, type RunRow } from './records.js';
 import { freeInactivePoolSlots, isOrphaned, reapOrphans, reapRun, type ReapOptions } from './reaper.js';
 import { machineId, processStartTime } from './proc.js';
+import { type HandedOverStep, adoptRun, handedOverRuns, markHandedOver } from './handover.js';
 import type { RunMeta, RunRecord, RunStatus, StepStatus } from './types.js';
 
 export type { Trigger, RunMeta, StepRecord, RunRecord, AlertRecord } from './types.js';
@@ -129,6 +130,38 @@ export class Store implements EventSink {
     return db;
   }
 
+  /**
+   * Records that serve stopped and handed the run over (see handover.ts): no runner owns
+   * it until the next serve adopts it.
+   */
+  handOver(runId: string, steps: ReadonlyArray<HandedOverStep>): void {
+    this.flush();
+    markHandedOver(this.db, runId, steps);
+    this.logs.closeUnder(runLogDir(this.home, runId));
+    this.ledger.finish(runId);
+    this.owned.delete(runId);
+    if (this.owned.size === 0) this.stopHeartbeat();
+  }
+
+  /** The unfinished runs a stopped serve handed over, oldest first, with their environments. */
+  handedOverRuns(): Array<{ id: string; env: string }> {
+    this.flush();
+    return handedOverRuns(this.db);
+  }
+
+  /**
+   * Takes up a handed-over run: this process owns it from now on (heartbeat, reaper).
+   * Returns its handed-over steps (key and Job), or undefined when another serve took it
+   * first or it is no longer handed over.
+   */
+  adoptRun(runId: string): Array<{ key: string; job: string }> | undefined {
+    const steps = adoptRun(this.db, runId);
+    if (steps === undefined) return undefined;
+    this.owned.add(runId);
+    this.startHeartbeat();
+    return steps;
+  }
+
   /** The unfinished run (queued or started) retrying `runId`, if any. */
   unfinishedRetryOf(runId: string): string | undefined {
     const row = this.stmt(`SELECT id FROM runs WHERE retry_of = ? AND status IN ('queued', 'started') ORDER BY created_at LIMIT 1`).get(runId) as { id: string } | undefined;
@@ -167,7 +200,7 @@ export class Store implements EventSink {
   emit(e: RunEvent): void {
     try {
       if (e.type === 'log') {
-        if (e.key !== undefined && e.line !== undefined) this.logs.append(this.logPath(e.run_id, e.key), e.line, e.partial === true || e.data?.['eol'] === false, e.stream);
+        if (e.key !== undefined && e.line !== undefined) this.logs.append(this.logPath(e.run_id, e.key), e.line, e.partial === true || e.data?.['eol'] === false, e.stream, e.source_ts);
       } else {
         this.pending.push(e);
       }

@@ -68,7 +68,7 @@ async function readIndex(file: string): Promise<Array<{ line: number; ms: number
   }
   const out: Array<{ line: number; ms: number; stream: 'stdout' | 'stderr' }> = [];
   for (const rec of text.split('\n')) {
-    const m = /^(\d+) (\d+) (stdout|stderr)$/.exec(rec);
+    const m = /^(\d+) (\d+) (stdout|stderr)(?: \S+)?$/.exec(rec);
     if (m) out.push({ line: Number(m[1]), ms: Number(m[2]), stream: m[3] as 'stdout' | 'stderr' });
   }
   return out;

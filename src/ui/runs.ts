@@ -18,6 +18,7 @@ import type { RunRecord, Trigger } from '../storage/types.js';
 import { planRetry, type RetryRefusal } from '../execution/rerun.js';
 import type { Logger } from '../serve/log.js';
 import { setLongTimeout, type LongTimer } from '../util/timers.js';
+import { ServeHandover } from '../execution/handover.js';
 
 /** What to run: a selection expression or a job's name. */
 export interface LaunchRequest {
@@ -169,7 +170,8 @@ export class ManualRuns {
     await Promise.race([Promise.all(runs.map((r) => r.done)), over]);
     timer?.clear();
     const left = [...this.active.values()];
-    for (const r of left) r.controller.abort(new Error('runner serve is shutting down'));
+    // Not a cancel: steps that can outlive serve (Kubernetes Jobs) are handed over to the next one.
+    for (const r of left) r.controller.abort(new ServeHandover('runner serve is shutting down'));
     await Promise.all(left.map((r) => r.done));
   }
 }

@@ -1,7 +1,9 @@
 /**
- * `runner serve` restarted mid-run: the runner that started a step's Job dies (SIGKILL);
- * the next serve finds the Job by its labels, follows it (its later lines reach the
- * step's log, its end becomes the step's result) and reaps a running Job whose run is
+ * The runner that started a step's Job *dies* (SIGKILL: no handover, unlike a SIGTERMed
+ * serve, see handover.test.ts): the store's reaper marks its run failed ("the runner
+ * exited"), and the next serve finds the Job by its labels, follows it (the log resumes
+ * after the last recorded line's timestamp: what the pod printed meanwhile is kept, no
+ * line repeated; its end becomes the step's result) and reaps a running Job whose run is
  * not in its store. Nothing is left running that no runner watches.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +58,7 @@ describe('runner serve re-attaches to its Jobs after a restart', () => {
     // A Job of a run this store does not know, still running: nobody watches it.
     const stray = buildStepObjects({ argv: ['sleep', '1'], env: {}, secretEnv: {}, files: [] }, { runId: 'run-of-nobody', asset: asset('long/profile'), attempt: 1 }, { settings: { image: 'busybox:1.36' }, envName: 'k8s', namespace: 'data' });
     api.cluster.createJob('data', stray.job);
+    api.cluster.write(podKey, ['while no runner ran']);
 
     const serve = await startServe(root, ['-p', dir, '--env', 'k8s'], env);
     try {
@@ -79,10 +82,15 @@ describe('runner serve re-attaches to its Jobs after a restart', () => {
         200,
       );
       expect(shown.steps[0].metadata).toMatchObject({ reattached: true });
-      expect(shown.status).toBe('failure'); // the run itself ended when its runner died
+      // A crash is not a handover: the run ended when its runner died (the reaper said so); only the step's result is added.
+      expect(shown.status).toBe('failure');
+      expect(shown.error).toBe('the runner exited');
       const log = (await runCli(['logs', id, 'long/profile', '-p', dir], { cwd: root, env })).stdout;
       expect(log.split('\n').filter((l) => l.includes('before the restart'))).toHaveLength(1); // not repeated
       expect(log).toContain('re-attached to Job');
+      expect(log.split('\n').filter((l) => l === 'while no runner ran')).toHaveLength(1); // not lost
+      expect(log.indexOf('while no runner ran')).toBeGreaterThan(log.indexOf('before the restart'));
+      expect(api.requests.some((q) => q.path.endsWith('/log') && q.query.sinceTime)).toBe(true);
       expect(log).toContain('after the restart');
       expect(log).toContain('profile complete');
     } finally {

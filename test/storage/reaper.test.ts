@@ -179,3 +179,52 @@ describe('the reaper', () => {
     expect(live.getRun(dead.id)!.status).toBe('failure');
   });
 });
+
+describe('the reaper and runs handed over by a stopping serve', () => {
+  /** A run whose serve stopped with `running/step` a Job it handed over (and `other/step` still running unless `all`). */
+  async function handedOver(home: string, all: boolean) {
+    const s = Store.open(home);
+    const m = meta(['running/step', 'other/step', 'pending/step']);
+    s.createRun(m);
+    s.emit(ev('run_started', m.id));
+    s.emit(ev('step_started', m.id, { key: 'running/step', attempt: 1 }));
+    s.emit(ev('step_started', m.id, { key: 'other/step', attempt: 1 }));
+    if (all) s.emit(ev('step_canceled', m.id, { key: 'other/step', attempt: 1 }));
+    expect(s.acquirePoolSlot('cli', 1, m.id, 'running/step')).toBe(true);
+    s.handOver(m.id, [{ key: 'running/step', status: 'running', metadata: { kubernetes_job: 'data/r-running-step-1-abc' } }]);
+    s.db.prepare('UPDATE runs SET owner_pid = ? WHERE id = ?').run(await deadPid(), m.id);
+    s.close();
+    return m;
+  }
+
+  it('leaves it for the next serve, which adopts it; a crash after that is reaped as any', async () => {
+    const home = tempDir();
+    const m = await handedOver(home, true);
+    const s = Store.open(home);
+    stores.push(s);
+    expect(s.reaped).toEqual([]);
+    expect(s.getRun(m.id)!.status).toBe('started');
+    expect(s.handedOverRuns()).toEqual([{ id: m.id, env: m.env }]);
+    // Its Job still holds the pool slot.
+    expect(s.acquirePoolSlot('cli', 1, 'another-run', 'x')).toBe(false);
+    expect(s.adoptRun(m.id)).toEqual([{ key: 'running/step', job: 'data/r-running-step-1-abc' }]);
+    expect(s.adoptRun(m.id)).toBeUndefined(); // taken once
+    expect(s.handedOverRuns()).toEqual([]);
+    // The adopting serve dies (SIGKILL): its run is reaped as today.
+    s.db.prepare('UPDATE runs SET owner_pid = ? WHERE id = ?').run(await deadPid(), m.id);
+    s.close();
+    const t = Store.open(home);
+    stores.push(t);
+    expect(t.reaped).toEqual([m.id]);
+    expect(t.getRun(m.id)!.status).toBe('failure');
+  });
+
+  it('reaps it when a running step was not handed over', async () => {
+    const home = tempDir();
+    const m = await handedOver(home, false);
+    const s = Store.open(home);
+    stores.push(s);
+    expect(s.reaped).toEqual([m.id]);
+    expect(s.getRun(m.id)!.error).toBe(RUNNER_EXITED);
+  });
+});

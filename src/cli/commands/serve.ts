@@ -23,7 +23,7 @@ export function register(program: Command): void {
   cmd.option('--host <address>', 'the address to listen on (loopback by default; 0.0.0.0 for every interface)', '127.0.0.1');
   cmd.option('--port <n>', 'the HTTP port (0: any free port)', port, 3070);
   cmd.addOption(choiceOption('--log-format <format>', 'human lines or JSON lines (for log collectors)', ['human', 'json'], 'human'));
-  cmd.option('--grace <duration>', 'on SIGTERM/SIGINT, how long running runs may take to finish before they are canceled (a bare number is seconds)', durationArg('--grace'), 30_000);
+  cmd.option('--grace <duration>', 'on SIGTERM/SIGINT, how long running runs may take to finish before they are ended: Kubernetes Jobs are handed over to the next serve, local steps canceled (a bare number is seconds)', durationArg('--grace'), 30_000);
   cmd.option('--token <token>', 'the web UI access token, required off loopback (prefer RUNNER_UI_TOKEN: argv is visible to other users)');
   cmd.addHelpText(
     'after',

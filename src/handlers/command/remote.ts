@@ -32,5 +32,5 @@ export async function runCommandRemote(ctx: RunContext<CommandConfig>): Promise<
     return { ok: false, error: err instanceof Error ? err.message : String(err) };
   }
   const r = await ctx.launcher!.run(spec, { runId: ctx.runId, asset: ctx.asset, attempt: ctx.attempt, signal: ctx.signal, log: ctx.log });
-  return { ok: r.ok, exitCode: r.exitCode, ...(r.error !== undefined ? { error: ctx.mask(r.error) } : {}), ...(r.metadata ? { metadata: r.metadata } : {}) };
+  return { ok: r.ok, exitCode: r.exitCode, ...(r.error !== undefined ? { error: ctx.mask(r.error) } : {}), ...(r.metadata ? { metadata: r.metadata } : {}), ...(r.handedOver ? { handedOver: true } : {}) };
 }

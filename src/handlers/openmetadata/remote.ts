@@ -70,6 +70,7 @@ export async function runWorkflowRemote(ctx: RunContext<OpenMetadataConfig>): Pr
   });
   const summary = parser.result();
   const metadata = { command: what, pipeline_type: spec.pipelineType ?? null, ...(summary ? summaryMetadata(summary) : { summary_form: null }), exit_code: r.exitCode ?? null, ...(r.metadata ?? {}) };
+  if (r.handedOver) return { ok: false, handedOver: true, metadata };
   if (r.ok) {
     const warnings = summaryWarnings(summary).map(ctx.mask);
     return { ok: true, exitCode: 0, metadata, ...(warnings.length > 0 ? { warnings } : {}) };

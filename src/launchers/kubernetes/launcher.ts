@@ -5,7 +5,8 @@
  * is evicted or preempted is replaced by the Job (its `podFailurePolicy` ignores
  * disruptions) and followed in turn. A step the runner ends (cancel, timeout, a pod stuck
  * Pending or on an image pull) deletes its Job with propagation `Background` and waits
- * until its pods are gone.
+ * until its pods are gone. A serve that stops (the abort reason is a `ServeHandover`) lets
+ * go of the Job instead: it and its Secret keep running, the step is handed over.
  */
 import { PatchStrategy, setHeaderOptions, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import type { ResolvedEnvironment } from '../../definitions/environment.js';
@@ -15,11 +16,12 @@ import { buildStepObjects } from './manifest.js';
 import { type KubeClients, KubeError, call, connect, describeError } from './client.js';
 import { LABELS, assetLabel, selector } from './names.js';
 import { PodWatch, type PodEvent } from './pod-watch.js';
-import { PodLogFollower } from './pod-logs.js';
+import { PodLogFollower, type ResumePoint } from './pod-logs.js';
 import { jobFailure, podState } from './pod-state.js';
 import { stepSettings } from './settings.js';
 import { deleteJob } from './cleanup.js';
 import { formatDuration } from '../../util/duration.js';
+import { isHandover } from '../../execution/handover.js';
 
 /** Runs steps as Kubernetes Jobs in one environment's cluster. */
 export class KubernetesLauncher implements Launcher {
@@ -99,8 +101,8 @@ export interface KubernetesLauncherOptions {
   pollMs?: number;
   /** How long deletion waits for the pods to go (default 2m). */
   goneTimeoutMs?: number;
-  /** Re-attaching: how many of the Job's lines the previous runner recorded already (they are not passed on again). */
-  skipLines?: number;
+  /** Re-attaching: the last line the step log recorded (lines up to it are not passed on again). */
+  resumeFrom?: ResumePoint;
 }
 
 /** Follows one Job's pods until the step ends (also used to re-attach after a restart). */
@@ -116,7 +118,6 @@ export class JobFollower {
   private disruptions = 0;
   /** The final log read of a replaced pod; the next pod's lines follow it. */
   private previous: Promise<void> = Promise.resolve();
-  private skip: number;
   private finished = false;
   /** The runner is ending the step (deleting the Job): pod events no longer decide it. */
   private stopping = false;
@@ -129,7 +130,6 @@ export class JobFollower {
     private readonly o: KubernetesLauncherOptions & { pendingTimeoutMs: number },
   ) {
     this.name = job.metadata!.name!;
-    this.skip = o.skipLines ?? 0;
     const labels = { [LABELS.runId]: ctx.runId, [LABELS.asset]: assetLabel(ctx.asset.key), [LABELS.attempt]: String(ctx.attempt) };
     this.watch = new PodWatch(k, selector(labels), (type, pod) => this.onPod(type, pod));
   }
@@ -137,7 +137,8 @@ export class JobFollower {
   /** Follows the Job to its end. */
   async run(): Promise<LaunchResult> {
     const done = new Promise<LaunchResult>((r) => (this.resolve = r));
-    const onAbort = () => void this.stop('canceled');
+    // Serve stopping lets go of the Job (the next serve re-attaches); any other abort ends it.
+    const onAbort = () => (isHandover(this.ctx.signal.reason) ? this.detach() : void this.stop('canceled'));
     if (this.ctx.signal.aborted) onAbort();
     else this.ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -172,11 +173,10 @@ export class JobFollower {
   private follower(pod: string): PodLogFollower {
     let f = this.logs.get(pod);
     if (!f) {
-      f = new PodLogFollower(this.k, pod, (line) => {
-        if (this.skip > 0) return void this.skip--;
-        this.ctx.log(line, 'stdout');
+      f = new PodLogFollower(this.k, pod, (line, time) => {
+        this.ctx.log(line, 'stdout', false, time);
         this.ctx.onLine?.(line);
-      }, this.o.reconnectMs);
+      }, this.o.reconnectMs, this.o.resumeFrom);
       this.logs.set(pod, f);
     }
     return f;
@@ -281,10 +281,11 @@ export class JobFollower {
     this.finish({ ok: false, exitCode: null, error: error + cleanup });
   }
 
-  /** Stops following without touching the Job (serve shuts down: the next serve re-attaches). */
+  /** Stops following without touching the Job or its Secret (serve shuts down: the next serve re-attaches). */
   detach(): void {
     if (this.finished || this.stopping) return;
-    this.finish({ ok: false, exitCode: null, error: 'detached: the runner stopped following the Job' });
+    this.ctx.log(`[runner] runner serve is stopping: Job ${this.k.namespace}/${this.name} keeps running, the next serve follows it`, 'stderr');
+    this.finish({ ok: false, exitCode: null, handedOver: true });
   }
 
   private watchSelector(): string {

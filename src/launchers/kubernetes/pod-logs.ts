@@ -5,6 +5,8 @@
  * `sinceTime` has whole-second precision, it skips what it already passed on: lines older
  * than the last one seen, and as many lines of that very timestamp as it saw. A piece of
  * a line at the end of a dropped stream is held back; the next stream sends it whole.
+ * Re-attaching after a restart starts the same way, from the last line the step log's
+ * index says was recorded ({@link ResumePoint}).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -23,14 +25,30 @@ function wholeSecond(ts: string): string {
   return `${ts.slice(0, 19)}Z`;
 }
 
-/** Passes each line of a pod's log on once, across reconnects. */
+/** Where a log was left: the timestamp of the last line passed on, and how many lines carried it. */
+export interface ResumePoint {
+  time: string;
+  count: number;
+}
+
+/** Passes each line of a pod's log on once, across reconnects (and restarts, from a {@link ResumePoint}). */
 export class LineDeduper {
   private lastKey?: string;
   private lastTs?: string;
   private atLast = 0;
   private skipAtLast = 0;
 
-  constructor(private readonly emit: (line: string) => void) {}
+  constructor(
+    private readonly emit: (line: string, time?: string) => void,
+    from?: ResumePoint,
+  ) {
+    const key = from ? timeKey(from.time) : undefined;
+    if (from && key) {
+      this.lastKey = key;
+      this.lastTs = from.time;
+      this.atLast = from.count;
+    }
+  }
 
   /** Where a new stream should start (`sinceTime`), undefined for the beginning. */
   resumeFrom(): string | undefined {
@@ -61,7 +79,7 @@ export class LineDeduper {
       this.atLast = 1;
       this.skipAtLast = 0;
     }
-    this.emit(text);
+    this.emit(text, ts);
   }
 }
 
@@ -79,10 +97,11 @@ export class PodLogFollower {
   constructor(
     private readonly k: KubeClients,
     private readonly pod: string,
-    emit: (line: string) => void,
+    emit: (line: string, time?: string) => void,
     private readonly reconnectMs = 1_000,
+    from?: ResumePoint,
   ) {
-    this.dedupe = new LineDeduper(emit);
+    this.dedupe = new LineDeduper(emit, from);
   }
 
   /** Starts following (idempotent). */

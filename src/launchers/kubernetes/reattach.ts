@@ -1,27 +1,41 @@
 /**
  * Re-attaching after a restart. `runner serve` lists the Jobs it created in the
- * environment's namespace (by label). A Job still running whose run was running when the
- * previous serve died (the store reaped the run at start-up) is followed again: its pod's
- * log goes on into the step's log, and its end is recorded as the step's result. A Job
- * still running whose run is over (or unknown to this store) is reaped: deleted with
- * propagation Background, its pods waited for. Finished Jobs are left to their TTL; Jobs
- * of runs that another live runner owns are left alone.
+ * environment's namespace (by label) and looks at the runs the store holds for them:
+ *
+ * - A run the previous serve *handed over* (it stopped gracefully, see
+ *   execution/handover.ts) is taken up (`Store.adoptRun`) and carried on under its own id
+ *   (`resume`, execution/resume.ts): each handed-over step's Job is followed as the
+ *   attempt under way, its log going on after the last line the step log's index
+ *   recorded; a Job that is gone (deleted, or removed by its TTL while no serve ran) fails
+ *   its step in plain words. The run's remaining steps then run and it ends with its real
+ *   status and alert.
+ * - A Job still running whose run was running when the previous serve *died* (the store
+ *   reaped the run at start-up: failed, "the runner exited") is followed: its log goes on
+ *   and its end is recorded as the step's result (`metadata.reattached`); the run stays
+ *   failed.
+ * - A Job still running whose run is over (or unknown to this store) is reaped: deleted
+ *   with propagation Background, its pods waited for. Finished Jobs are left to their TTL;
+ *   Jobs of runs that another live runner owns are left alone.
  */
-import { readFileSync } from 'node:fs';
 import type { V1Job } from '@kubernetes/client-node';
 import type { AssetDef, Definitions } from '../../definitions/model.js';
 import type { ResolvedEnvironment } from '../../definitions/environment.js';
 import type { RunEvent } from '../../execution/events.js';
+import type { AttachedAttempt } from '../../execution/executor.js';
+import type { StepResult } from '../../handlers/handler.js';
 import type { Store } from '../../storage/store.js';
+import type { RunRecord } from '../../storage/types.js';
 import type { KubernetesSettingsDef } from '../../definitions/model.js';
-import { secretsIn } from '../../definitions/interpolate.js';
-import { getHandler } from '../../handlers/registry.js';
+import { ServeHandover } from '../../execution/handover.js';
+import { stepSecretNames } from '../../execution/resume.js';
+import { lastSourceTime } from '../../storage/logs.js';
 import { Masker } from '../../secrets/masker.js';
 import { SecretResolver } from '../../secrets/resolver.js';
-import { type KubeClients, call, connect, describeError } from './client.js';
+import { type KubeClients, KubeError, call, connect, describeError } from './client.js';
 import { deleteJob } from './cleanup.js';
 import { JobFollower, type KubernetesLauncherOptions } from './launcher.js';
-import { ASSET_KEY_ANNOTATION, LABELS, MANAGED_BY, selector } from './names.js';
+import { ASSET_KEY_ANNOTATION, LABELS, MANAGED_BY, assetLabel, jobName, selector } from './names.js';
+import { jobFailure } from './pod-state.js';
 import { stepSettings } from './settings.js';
 
 /** What re-attaching needs. */
@@ -31,6 +45,8 @@ export interface ReattachOptions extends KubernetesLauncherOptions {
   env: ResolvedEnvironment & { kubernetes: KubernetesSettingsDef };
   /** Runs the store reaped when this serve started: their Jobs are followed. */
   reaped: ReadonlySet<string>;
+  /** Carries on a handed-over run (serve: execution/resume.ts with its alerts); resolves when the run ended or was handed over again. */
+  resume: (run: RunRecord, attached: ReadonlyMap<string, AttachedAttempt>, signal: AbortSignal) => Promise<void>;
   log: { info(msg: string, fields?: Record<string, unknown>): void; warn(msg: string, fields?: Record<string, unknown>): void };
 }
 
@@ -38,21 +54,48 @@ export interface ReattachOptions extends KubernetesLauncherOptions {
 export interface Reattachment {
   followed: string[];
   reaped: string[];
-  /** Settles when every followed Job ended (or was let go). */
+  /** Ids of the handed-over runs taken up and carried on. */
+  resumed: string[];
+  /** Settles when every followed Job ended (or was let go) and every resumed run ended or was handed over again. */
   done: Promise<void>;
-  /** Stops following, leaving the Jobs running. */
+  /** Stops following, leaving the Jobs running; resumed runs are handed over again. */
   detach(): void;
 }
 
 const finished = (job: V1Job) => job.status?.conditions?.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True') ?? false;
 
-/** Lists the environment's Jobs and follows or reaps each. */
+/** Takes up the environment's handed-over runs, then follows or reaps each Job of the environment. */
 export async function reattach(o: ReattachOptions): Promise<Reattachment> {
   const k = (o.connect ?? (() => connect(o.env.kubernetes, o.processEnv)))();
-  const list = await call('list Jobs', () => k.batch.listNamespacedJob({ namespace: k.namespace, labelSelector: selector({ [LABELS.managedBy]: MANAGED_BY, [LABELS.env]: o.env.name }) }));
   const followers: JobFollower[] = [];
+  const controllers: AbortController[] = [];
   const waits: Array<Promise<void>> = [];
-  const out: Reattachment = { followed: [], reaped: [], done: Promise.resolve(), detach: () => followers.forEach((f) => f.detach()) };
+  const out: Reattachment = {
+    followed: [],
+    reaped: [],
+    resumed: [],
+    done: Promise.resolve(),
+    detach: () => {
+      followers.forEach((f) => f.detach());
+      controllers.forEach((c) => c.abort(new ServeHandover()));
+    },
+  };
+  for (const h of o.store.handedOverRuns().filter((r) => r.env === o.env.name)) {
+    const steps = o.store.adoptRun(h.id);
+    const run = steps && o.store.getRun(h.id);
+    if (!steps || !run) continue;
+    const attached = new Map<string, AttachedAttempt>();
+    for (const st of steps) {
+      const attempts = run.steps.find((s) => s.key === st.key)?.attempts ?? 1;
+      attached.set(st.key, (ctx) => followHandedOver(k, o, run.id, st.key, attempts, ctx));
+    }
+    const ac = new AbortController();
+    controllers.push(ac);
+    out.resumed.push(run.id);
+    o.log.info(`taking up run ${run.id} that the previous serve handed over`, { run_id: run.id, jobs: steps.map((s) => s.job) });
+    waits.push(o.resume(run, attached, ac.signal).catch((err: unknown) => o.log.warn(`resuming run ${run.id} failed: ${describeError(err)}`, { run_id: run.id })));
+  }
+  const list = await call('list Jobs', () => k.batch.listNamespacedJob({ namespace: k.namespace, labelSelector: selector({ [LABELS.managedBy]: MANAGED_BY, [LABELS.env]: o.env.name }) }));
   for (const job of list.items) {
     if (finished(job)) continue;
     const name = job.metadata!.name!;
@@ -61,7 +104,7 @@ export async function reattach(o: ReattachOptions): Promise<Reattachment> {
     const attempt = Number(job.metadata?.labels?.[LABELS.attempt] ?? '1');
     const run = runId ? o.store.getRun(runId) : undefined;
     const asset = o.defs.assets.get(key);
-    if (run && (run.status === 'queued' || run.status === 'started')) continue; // a live runner owns it
+    if (run && (run.status === 'queued' || run.status === 'started')) continue; // a live runner (maybe this one, resuming it) owns it
     if (run && o.reaped.has(runId) && asset) {
       out.followed.push(name);
       const follower = await follow(k, job, o, runId, key, attempt);
@@ -81,18 +124,55 @@ export async function reattach(o: ReattachOptions): Promise<Reattachment> {
   return out;
 }
 
-/** Follows one Job of a reaped run, writing its log and its result into the run. */
+/** Follows the Job of a handed-over step as the resumed run's attempt under way. */
+async function followHandedOver(k: KubeClients, o: ReattachOptions, runId: string, key: string, attempt: number, ctx: Parameters<AttachedAttempt>[0]): Promise<StepResult> {
+  const name = jobName(runId, key, attempt);
+  const where = `Job ${k.namespace}/${name}`;
+  const asset = o.defs.assets.get(key);
+  if (!asset) return { ok: false, exitCode: null, error: `the pipeline files no longer define ${key}: ${where} is not followed` };
+  let job: V1Job;
+  try {
+    job = await call('read Job', () => k.batch.readNamespacedJob({ name, namespace: k.namespace }), { signal: ctx.signal });
+  } catch (err) {
+    if (err instanceof KubeError && err.status === 404) {
+      ctx.log(`[runner] ${where} is gone`, 'stderr');
+      return { ok: false, exitCode: null, error: `${where} is gone: it was deleted, or removed by its TTL, while no runner followed it; its result is unknown`, metadata: { kubernetes_job: `${k.namespace}/${name}`, reattached: true } };
+    }
+    return { ok: false, exitCode: null, error: `cannot read ${where} after the restart: ${describeError(err)}` };
+  }
+  if (finished(job)) {
+    // Ended while no serve ran: its pods may be gone with their logs; the Job says how it ended.
+    const pods = await call('list pods', () => k.core.listNamespacedPod({ namespace: k.namespace, labelSelector: podSelector(runId, asset, attempt) })).catch(() => undefined);
+    if (pods && pods.items.length === 0) {
+      const why = jobFailure(job);
+      ctx.log(`[runner] ${where} ended while no runner followed it; its pods (and the rest of its log) are gone`, 'stderr');
+      return { ok: why === undefined, exitCode: why === undefined ? 0 : null, ...(why ? { error: why } : {}), metadata: { kubernetes_job: `${k.namespace}/${name}`, reattached: true } };
+    }
+  }
+  ctx.log(`[runner] re-attached to ${where} after a restart`, 'stderr');
+  o.log.info(`re-attached to ${where}`, { run_id: runId, key, attempt });
+  const from = lastSourceTime(o.store.logPath(runId, key));
+  const follower = new JobFollower(k, job, { runId, asset, attempt, signal: ctx.signal, log: ctx.log }, { ...o, ...(from ? { resumeFrom: from } : {}), pendingTimeoutMs: stepSettings(o.env.kubernetes, asset).pendingTimeoutMs });
+  const r = await follower.run();
+  return { ...r, metadata: { ...(r.metadata ?? {}), reattached: true } };
+}
+
+function podSelector(runId: string, asset: AssetDef, attempt: number): string {
+  return selector({ [LABELS.runId]: runId, [LABELS.asset]: assetLabel(asset.key), [LABELS.attempt]: String(attempt) });
+}
+
+/** Follows one Job of a reaped run (its runner died), writing its log and its result into the run. */
 async function follow(k: KubeClients, job: V1Job, o: ReattachOptions, runId: string, key: string, attempt: number): Promise<{ follower: JobFollower; done: Promise<void> }> {
   const asset = o.defs.assets.get(key)!;
   const mask = await stepMasker(o, asset);
   const emit = (e: Omit<RunEvent, 'ts' | 'run_id'>) => o.store.emit({ ts: new Date().toISOString(), run_id: runId, ...e } as RunEvent);
-  const log = (line: string, stream: 'stdout' | 'stderr' = 'stdout') => emit({ type: 'log', key, attempt, line: mask(line), stream });
-  const skipLines = recordedLines(o.store.logPath(runId, key), job.metadata!.name!);
-  const follower = new JobFollower(k, job, { runId, asset, attempt, signal: new AbortController().signal, log }, { ...o, skipLines, pendingTimeoutMs: stepSettings(o.env.kubernetes, asset).pendingTimeoutMs });
+  const log = (line: string, stream: 'stdout' | 'stderr' = 'stdout', _partial?: boolean, time?: string) => emit({ type: 'log', key, attempt, line: mask(line), stream, ...(time !== undefined ? { source_ts: time } : {}) });
+  const from = lastSourceTime(o.store.logPath(runId, key));
+  const follower = new JobFollower(k, job, { runId, asset, attempt, signal: new AbortController().signal, log }, { ...o, ...(from ? { resumeFrom: from } : {}), pendingTimeoutMs: stepSettings(o.env.kubernetes, asset).pendingTimeoutMs });
   log(`[runner] re-attached to Job ${k.namespace}/${job.metadata!.name} after a restart`, 'stderr');
   o.log.info(`re-attached to Job ${k.namespace}/${job.metadata!.name}`, { run_id: runId, key, attempt });
   const done = follower.run().then((r) => {
-    if (r.error?.startsWith('detached')) return;
+    if (r.handedOver) return;
     const data = { exit_code: r.exitCode ?? null, metadata: { ...(r.metadata ?? {}), reattached: true } };
     if (r.ok) emit({ type: 'step_succeeded', key, attempt, status: 'success', data });
     else emit({ type: 'step_failed', key, attempt, status: 'failure', message: mask(r.error ?? 'failed'), data });
@@ -105,29 +185,10 @@ async function follow(k: KubeClients, job: V1Job, o: ReattachOptions, runId: str
 /** Masks what the step's secrets would show: the values the asset's config and its handler name. */
 async function stepMasker(o: ReattachOptions, asset: AssetDef): Promise<(s: string) => string> {
   const masker = new Masker();
-  const names = secretsIn(asset.config);
-  const handler = getHandler(asset.handler);
-  for (const n of secretsIn(handler?.secretRefs?.(asset, o.env) ?? [])) names.add(n);
+  const names = stepSecretNames(asset, o.env);
   if (names.size > 0) {
     const resolver = new SecretResolver({ secrets: o.defs.secrets, env: o.env, processEnv: o.processEnv, masker });
     await resolver.resolve([...names]).catch(() => undefined);
   }
   return (s) => masker.mask(s);
-}
-
-/**
- * How many lines of Job `name` the step log holds already: the lines after the launcher's
- * `[runner] Job <ns>/<name> started` note that are not the runner's own.
- */
-export function recordedLines(file: string, name: string): number {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return 0;
-  }
-  const lines = text.split('\n');
-  const start = lines.findLastIndex((l) => l.startsWith('[runner] Job ') && l.includes(`/${name} started`));
-  if (start < 0) return 0;
-  return lines.slice(start + 1).filter((l) => l !== '' && !l.startsWith('[runner] ')).length;
 }

@@ -117,6 +117,12 @@ export class Cluster {
     this.timers.clear();
   }
 
+  /** Lets a `forever` pod print `lines`, one instant each, and go on running (a long step going on). */
+  write(podKey: string, lines: string[]): void {
+    if (!this.pods.has(podKey)) throw new Error(`no pod ${podKey}`);
+    for (const l of lines) this.writeLines(podKey, [l]);
+  }
+
   /** Lets a `forever` pod print `lines` and end with `exitCode` (a long step finishing). */
   release(podKey: string, lines: string[], exitCode = 0): void {
     const p = this.pods.get(podKey);
