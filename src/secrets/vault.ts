@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import nodeVault from 'node-vault';
+import type nodeVault from 'node-vault';
 import type { VaultSettingsDef } from '../definitions/model.js';
 import { parseDuration } from '../util/duration.js';
 import { timerMs } from '../util/timers.js';
@@ -60,7 +60,9 @@ interface ApiError {
 export class VaultSession {
   /** The address as configured (shown in messages). */
   readonly address: string;
-  private readonly client: nodeVault.client;
+  /** Made at the first request: node-vault (and axios under it) load only for runs that read Vault. */
+  private client!: nodeVault.client;
+  private readonly clientOptions: nodeVault.VaultOptions;
   private readonly env: Record<string, string | undefined>;
   private readonly auth: NonNullable<VaultSettingsDef['auth']>;
   private readonly timeoutMs: number;
@@ -92,14 +94,20 @@ export class VaultSession {
         // An unreadable CA file shows up as a TLS error on the first request.
       }
     }
-    this.client = nodeVault({
+    this.clientOptions = {
       endpoint: this.address,
       namespace: settings.namespace || undefined,
       requestOptions: requestOptions as never,
       // node-vault's debug output would print login bodies (the JWT, the secret id).
       debug: () => undefined,
-    });
-    // Tokens are passed per request; the client keeps none (it would pick up VAULT_TOKEN).
+    };
+  }
+
+  /** The node-vault client, made once. Tokens are passed per request; it keeps none (it would pick up VAULT_TOKEN). */
+  private async connect(): Promise<void> {
+    if (this.client) return;
+    const { default: nodeVault } = await import('node-vault');
+    this.client ??= nodeVault(this.clientOptions);
     this.client.token = '';
   }
 
@@ -310,6 +318,7 @@ export class VaultSession {
   /** Runs one node-vault call and turns every failure into a status and a value-free message. */
   private async call(fn: () => Promise<unknown>): Promise<Outcome> {
     try {
+      await this.connect();
       return { ok: true, body: await fn() };
     } catch (err) {
       // Vault's error strings are its own text; a proxy (or a Vault plugin) may echo the token in them.

@@ -35,9 +35,12 @@ export function takeCgroup(runId: string, key: string, recorder?: ProcessRecorde
   return dir;
 }
 
-/** Gives a step's cgroup back for the next step; false (kept out of the pool) while a process is still in it. */
-export function giveBackCgroup(runId: string, dir: string): boolean {
-  if (cgroupPids(dir).length > 0) return false;
+/**
+ * Gives a step's cgroup back for the next step; false (kept out of the pool) while a
+ * process is still in it. `knownEmpty`: the caller has just seen it empty.
+ */
+export function giveBackCgroup(runId: string, dir: string, knownEmpty = false): boolean {
+  if (!knownEmpty && cgroupPids(dir).length > 0) return false;
   let list = idle.get(runId);
   if (!list) idle.set(runId, (list = []));
   list.push(dir);

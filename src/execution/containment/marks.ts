@@ -136,12 +136,20 @@ export interface MarkQuery {
   after?: number;
 }
 
+let lastPidFd: number | undefined;
+const lastPidBuf = Buffer.alloc(32);
+
 /** The last pid handed out in this pid namespace, or undefined when it cannot be read. */
 export function lastPid(): number | undefined {
   try {
-    const n = Number(fs.readFileSync('/proc/sys/kernel/ns_last_pid', 'latin1'));
+    // Kept open: a read at offset 0 asks the kernel afresh (one syscall per scan, not three).
+    lastPidFd ??= fs.openSync('/proc/sys/kernel/ns_last_pid', 'r');
+    const n = Number(lastPidBuf.toString('latin1', 0, fs.readSync(lastPidFd, lastPidBuf, 0, lastPidBuf.length, 0)));
     return Number.isInteger(n) && n > 0 ? n : undefined;
   } catch {
+    const fd = lastPidFd;
+    lastPidFd = undefined;
+    if (fd !== undefined) fs.close(fd, () => undefined);
     return undefined;
   }
 }

@@ -7,15 +7,21 @@
  * each gave one), and only processes started since the oldest asking step are read
  * (`/proc/<pid>/stat` first, the environment only for those).
  */
-import { CAN_SCAN, MARK_VAR, candidates, environHasAny, lastPid, listPids, readProcStat } from './marks.js';
+import { CAN_SCAN, MARK_VAR, type ProcStat, candidates, environHasAny, lastPid, listPids, readProcStat } from './marks.js';
 
 /** What one step asks for: its mark, the start time of its main process and its group. */
 export interface ScanQuery {
   mark: string;
   /** Only processes started at or after this (clock ticks). */
   since?: number;
-  /** Also the processes of this group (started since `since`). */
+  /**
+   * Also the processes of this group (started since `since`), as long as the group is the
+   * step's: no process has the pid `pgrp`, or the one that has it started at `leaderStart`
+   * (a live process with another start time got the pid after the group was gone).
+   */
   pgrp?: number;
+  /** The start time of the group's leader when it was adopted (undefined: not known, the group is taken as the step's). */
+  leaderStart?: number;
   /** A pid handed out before every process looked for: only pids after it need a look (marks.ts, `MarkQuery.after`). */
   after?: number;
 }
@@ -54,19 +60,35 @@ async function scan(): Promise<void> {
   const sinces = batch.map((w) => w.q.since);
   const oldest = sinces.includes(undefined) ? undefined : Math.min(...(sinces as number[]));
   const pids = pidsFor(batch);
+  // First every live process's stat, then the matches: a group is only the step's if its
+  // leader's pid is not someone else's now, which takes the whole list to know.
+  const live: ProcStat[] = [];
+  const byPid = new Map<number, ProcStat>();
   for (let i = 0; i < pids.length; i++) {
     if (i > 0 && i % CHUNK === 0) await tick();
-    const pid = pids[i]!;
-    const st = readProcStat(pid);
-    if (!st || st.state === 'Z' || st.state === 'X') continue;
+    const st = readProcStat(pids[i]!);
+    if (!st) continue;
+    byPid.set(st.pid, st);
+    if (st.state === 'Z' || st.state === 'X') continue;
     if (oldest !== undefined && st.start < oldest) continue;
+    live.push(st);
+  }
+  const groupOf = (q: ScanQuery): number | undefined => {
+    if (q.pgrp === undefined) return undefined;
+    const leader = byPid.get(q.pgrp);
+    return leader === undefined || q.leaderStart === undefined || leader.start === q.leaderStart ? q.pgrp : undefined;
+  };
+  const groups = new Map(batch.map((w) => [w, groupOf(w.q)]));
+  for (let i = 0; i < live.length; i++) {
+    if (i > 0 && i % CHUNK === 0) await tick();
+    const st = live[i]!;
     const asking = batch.filter((w) => w.q.since === undefined || st.start >= w.q.since);
-    const byGroup = asking.filter((w) => w.q.pgrp !== undefined && w.q.pgrp === st.pgrp);
-    for (const w of byGroup) w.found.push(pid);
+    const byGroup = asking.filter((w) => groups.get(w) === st.pgrp);
+    for (const w of byGroup) w.found.push(st.pid);
     const rest = asking.filter((w) => !byGroup.includes(w));
     if (rest.length === 0) continue;
-    const hit = environHasAny(pid, rest.map((w) => w.entry));
-    if (hit >= 0) rest[hit]!.found.push(pid);
+    const hit = environHasAny(st.pid, rest.map((w) => w.entry));
+    if (hit >= 0) rest[hit]!.found.push(st.pid);
   }
   for (const w of batch) w.resolve(w.found);
 }

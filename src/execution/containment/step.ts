@@ -40,6 +40,8 @@ export class StepContainment {
   /** When the leader was adopted (ms since the epoch). */
   private adoptedAt = 0;
   private readonly pids: number[] = [];
+  /** The last terminate found nothing left (an empty cgroup stays empty: nothing is left to fork into it). */
+  private emptySeen = false;
   private prepared = false;
 
   constructor(private readonly o: ContainmentOptions) {
@@ -108,8 +110,9 @@ export class StepContainment {
     const found = new Set(this.inCgroup());
     if (this.cgroup && !scan) return [...found];
     if (CAN_SCAN) {
-      const pgrp = this.groupIsOurs() ? this.leader : undefined;
-      for (const pid of await scanMarked({ mark: this.mark, since: this.since, pgrp, after: this.window() })) found.add(pid);
+      // The scan tells whether the group is still ours (it reads the leader's pid anyway).
+      const q = { mark: this.mark, since: this.since, pgrp: this.leader, leaderStart: this.leaderStart, after: this.window() };
+      for (const pid of await scanMarked(q)) found.add(pid);
     } else if (this.groupIsOurs() && signalGroup(this.leader!, 0)) {
       found.add(this.leader!);
     }
@@ -158,7 +161,8 @@ export class StepContainment {
    */
   async terminate(graceMs: number): Promise<void> {
     let left = await this.members();
-    if (left.length === 0) return;
+    this.emptySeen = left.length === 0;
+    if (this.emptySeen) return;
     const termed = new Set(left);
     this.signal('SIGTERM', left);
     const deadline = Date.now() + graceMs;
@@ -180,6 +184,7 @@ export class StepContainment {
       await sleep(20);
       left = await this.members(false);
     }
+    this.emptySeen = left.length === 0;
   }
 
   /**
@@ -198,10 +203,12 @@ export class StepContainment {
     this.leader = undefined;
     this.since = undefined;
     this.leaderStart = undefined;
+    const emptySeen = this.emptySeen;
+    this.emptySeen = false;
     const dir = this.cgroup;
     if (!dir) return;
     this.cgroup = undefined;
-    giveBackCgroup(this.o.runId, dir);
+    giveBackCgroup(this.o.runId, dir, emptySeen);
   }
 }
 
