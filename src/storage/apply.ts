@@ -12,14 +12,19 @@ function exitCodeOf(e: RunEvent): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
-/** The step metadata an event carries in `data.metadata`, with `data.warnings` folded in. */
+/**
+ * The step metadata an event carries in `data.metadata`, with `data.warnings` (texts)
+ * folded in: as `warnings`, or as `warning_messages` when the handler's metadata already
+ * has a `warnings` of its own (the OpenMetadata summary's count).
+ */
 function metadataOf(e: RunEvent): string | null {
   const m = e.data?.['metadata'];
   const meta = m !== null && typeof m === 'object' && !Array.isArray(m) ? { ...(m as Record<string, unknown>) } : undefined;
   const warnings = e.data?.['warnings'];
   if (Array.isArray(warnings) && warnings.length > 0) {
     const out = meta ?? {};
-    out['warnings'] ??= warnings;
+    if (out['warnings'] === undefined) out['warnings'] = warnings;
+    else if (JSON.stringify(out['warnings']) !== JSON.stringify(warnings)) out['warning_messages'] = warnings;
     return JSON.stringify(out);
   }
   return meta ? JSON.stringify(meta) : null;

@@ -58,6 +58,18 @@ describe('Store: events to rows', () => {
     expect(s.db.prepare('SELECT pipelines_dir, owner_pid FROM runs WHERE id = ?').get(m.id)).toEqual({ pipelines_dir: m.pipelinesDir, owner_pid: process.pid });
   });
 
+  it("keeps a partial success's warning texts beside a handler's own warnings count", () => {
+    const s = open(tempDir());
+    const m = meta(['om']);
+    s.createRun(m);
+    s.emit(ev('run_started', m.id, { status: 'started' }));
+    s.emit(ev('step_started', m.id, { key: 'om', attempt: 1, status: 'running' }));
+    const texts = ['Workflow finished with failures (partial success: workflow 99.5%, above the success threshold)', 'Trino: 1 error (success 98.99%)'];
+    s.emit(ev('step_succeeded', m.id, { key: 'om', attempt: 1, status: 'success', data: { exit_code: 0, metadata: { warnings: 0, errors: 1 }, warnings: texts } }));
+    expect(s.getRun(m.id)!.steps[0]!.metadata).toEqual({ warnings: 0, errors: 1, warning_messages: texts });
+    s.close();
+  });
+
   it('follows a run through start, retries, success, failure, skip and cancel', () => {
     const s = open(tempDir());
     const m = meta(['ok', 'flaky', 'bad', 'after_bad', 'stopped']);
