@@ -12,98 +12,25 @@
  * canceled, steps not started stay pending, and the run ends without `run_finished`
  * (`RunOutcome.handedOver`). The next serve carries it on with {@link ResumeState}: the
  * recorded steps as they are, the re-attached Jobs as attempts under way, the rest run.
+ *
+ * This module is the scheduling; one attempt of a step (config, secrets, environment,
+ * masked log, containment, timeout) is step-attempt.ts, a resumed run's recorded steps
+ * resumed-steps.ts, the options executor-options.ts.
  */
-import type { Handler, StepLog, StepResult } from '../handlers/handler.js';
-import type { Launcher } from '../launchers/spec.js';
-import type { ResolvedEnvironment } from '../definitions/environment.js';
+import type { StepResult } from '../handlers/handler.js';
 import type { RunStatus, StepStatus } from '../definitions/model.js';
-import type { EventSink, RunEvent } from './events.js';
-import type { Plan, PlanStep } from './plan.js';
-import { configScope } from './plan.js';
-import { secretsIn, substituteDeep } from '../definitions/interpolate.js';
-import { formatDuration } from '../util/duration.js';
+import type { RunEvent } from './events.js';
 import { hasAttemptLeft, retryDelayMs } from './retry.js';
-import { StepContainment } from './containment/step.js';
 import { closeRunCgroups } from './containment/cgroup-pool.js';
-import { childEnvironment, deniedFor, stepEnvironment, type EnvPolicy } from './step-env.js';
 import { isoNow } from './clock.js';
-import { setLongTimeout, type LongTimer } from '../util/timers.js';
-import { MemoryPoolSlots, type PoolSlots, type ProcessRecorder } from './pools.js';
+import { setLongTimeout } from '../util/timers.js';
+import { MemoryPoolSlots, type PoolSlots } from './pools.js';
 import { preflight } from './preflight.js';
 import { isHandover } from './handover.js';
-import { FINISHED_STEP_STATUSES } from '../storage/types.js';
-
-/** What the executor needs to run a plan. */
-export interface ExecutorOptions {
-  runId: string;
-  plan: Plan;
-  env: ResolvedEnvironment;
-  projectDir: string;
-  handler: (name: string) => Handler<any> | undefined;
-  /** Where every event goes (a fan-out of storage, renderer, notifier). */
-  sink: EventSink;
-  /** Steps at once (at least 1). */
-  concurrency: number;
-  failFast?: boolean;
-  /** Pool limits (runner.pools). */
-  pools?: Record<string, number>;
-  /** Pool slots shared across runs (the store); default: slots of this process only. */
-  slots?: PoolSlots;
-  /** Records child process groups so a later runner can reap them (the store). */
-  processes?: ProcessRecorder;
-  /** Aborting it cancels the run; a string reason (e.g. `SIGINT`) goes into messages. */
-  signal?: AbortSignal;
-  /** Masks secret values in every line and message (default: identity). */
-  mask?: (text: string) => string;
-  /**
-   * Masks a piece of a long line (more of it to come): the masked part no secret
-   * continues past and the raw rest to carry over (Masker.splitPiece). Without it, each
-   * piece is masked alone.
-   */
-  maskPiece?: (text: string) => [masked: string, rest: string];
-  /** Resolves the named secrets of a step (default: none resolves). */
-  resolveSecrets?: (names: string[], signal: AbortSignal) => Promise<Record<string, string | undefined>>;
-  /** The environment `${env:..}` reads (default process.env). */
-  processEnv?: Record<string, string | undefined>;
-  /** How often steps blocked on a pool held by other runs look again (ms). */
-  poolPollMs?: number;
-  /** For jitter; default Math.random. */
-  random?: () => number;
-  /** Where steps run when not as local processes (the environment's Kubernetes launcher); default: local. */
-  launcher?: Launcher;
-  /** Run the handlers' preflight checks first (default true); steps whose checks fail fail without running. */
-  preflight?: boolean;
-  /** The runner's credentials and the secrets' variables, kept out of steps' environments (see step-env.ts). */
-  envPolicy?: EnvPolicy;
-  /** Give steps a cgroup where one can be made (default true; the mark is always used). */
-  cgroups?: boolean;
-  /** Carrying on a run that a stopped serve handed over (launch.ts `resumeRun`). */
-  resume?: ResumeState;
-}
-
-/** A handed-over run as the next runner finds it. */
-export interface ResumeState {
-  /** Per key, the recorded status and attempts: finished steps are not run again, the others go on counting attempts. */
-  steps: ReadonlyMap<string, { status: StepStatus; attempts: number }>;
-  /** Per key, the attempt under way elsewhere (a re-attached Job), followed to its result as if it had started here. */
-  attached: ReadonlyMap<string, AttachedAttempt>;
-}
-
-/** Follows an attempt that runs elsewhere; aborting `signal` cancels it (or, with a `ServeHandover`, lets it go again). */
-export type AttachedAttempt = (ctx: { signal: AbortSignal; log: StepLog }) => Promise<StepResult>;
-
-/** How one step ended. */
-export interface StepOutcome {
-  key: string;
-  status: StepStatus;
-  attempts: number;
-  /** Epoch ms of the first attempt's start and of the end. */
-  startedAt?: number;
-  endedAt?: number;
-  error?: string;
-  exitCode?: number | null;
-  metadata?: Record<string, unknown>;
-}
+import type { ExecutorOptions } from './executor-options.js';
+import { type AttachedAttempt, type ResumeState, restoreSteps } from './resumed-steps.js';
+import { type AttemptResult, StepAttempts } from './step-attempt.js';
+import type { StepOutcome, StepRun } from './step-run.js';
 
 /** How the run ended. */
 export interface RunOutcome {
@@ -119,22 +46,6 @@ export interface RunOutcome {
   handedOver?: boolean;
 }
 
-type Phase = 'waiting' | 'ready' | 'running' | 'backoff' | 'done' | 'handed_over';
-
-interface StepRun extends StepOutcome {
-  step: PlanStep;
-  phase: Phase;
-  /** Upstream steps not yet succeeded. */
-  waitingOn: number;
-  controller?: AbortController;
-  backoff?: LongTimer;
-  poolHeld: boolean;
-}
-
-interface AttemptResult extends StepResult {
-  canceled?: boolean;
-}
-
 /** Runs a plan to the end; resolves with the outcome once `run_finished` was emitted. */
 export function execute(opts: ExecutorOptions): Promise<RunOutcome> {
   return new Execution(opts).run();
@@ -144,8 +55,8 @@ class Execution {
   private readonly steps: StepRun[];
   private readonly ready: StepRun[] = [];
   private readonly mask: (s: string) => string;
-  /** The environment of the runner's own helper processes (installers, `docker kill`). */
-  private readonly childEnv: Record<string, string>;
+  /** Runs the attempts (and, on a resume, follows the attached ones). */
+  private readonly attempts: StepAttempts;
   private readonly slots: PoolSlots;
   private readonly concurrency: number;
   private running = 0;
@@ -157,33 +68,16 @@ class Execution {
   private handedOver = 0;
   private cancelMessage = 'run canceled';
   private poolTimer?: NodeJS.Timeout;
-  private envEntries?: Array<[string, string | undefined]>; // process.env, read once per run
   private startedAt = Date.now();
   private resolve!: (o: RunOutcome) => void;
 
   constructor(private readonly o: ExecutorOptions) {
     this.mask = o.mask ?? ((s) => s);
-    this.childEnv = childEnvironment(o.processEnv ?? process.env, o.envPolicy);
+    this.attempts = new StepAttempts(o, this.mask);
     this.slots = o.slots ?? new MemoryPoolSlots();
     this.concurrency = Math.max(1, Math.floor(o.concurrency));
     this.steps = o.plan.steps.map((step) => ({ key: step.key, step, phase: 'waiting', waitingOn: step.upstream.length, status: 'pending', attempts: 0, poolHeld: false }));
-    if (o.resume) this.restore(o.resume);
-  }
-
-  /** A resumed run's recorded steps: finished ones stay as they are, the others wait only on what did not succeed. */
-  private restore(r: ResumeState): void {
-    const byKey = new Map(this.steps.map((s) => [s.key, s]));
-    for (const s of this.steps) {
-      const rec = r.steps.get(s.key);
-      if (!rec) continue;
-      s.attempts = rec.attempts;
-      if ((FINISHED_STEP_STATUSES as readonly string[]).includes(rec.status)) {
-        s.phase = 'done';
-        s.status = rec.status;
-        this.done++;
-      }
-    }
-    for (const s of this.steps) s.waitingOn = s.step.upstream.filter((k) => byKey.get(k)?.status !== 'success').length;
+    if (o.resume) this.done = restoreSteps(this.steps, o.resume);
   }
 
   /** Starts a resumed run: skips what waits on a step that did not succeed, follows the attached attempts. */
@@ -198,31 +92,8 @@ class Execution {
       const pool = s.step.asset.pool;
       // The slot the handed-over attempt held is still this run's: taking it again keeps the count right.
       if (pool !== undefined) s.poolHeld = this.slots.acquirePoolSlot(pool, this.o.pools?.[pool] ?? 1, this.o.runId, s.key);
-      void this.follow(s, follow).then((res) => this.attemptDone(s, res));
+      void this.attempts.follow(s, follow).then((res) => this.attemptDone(s, res));
     }
-  }
-
-  /** An attached attempt to its end; never rejects. */
-  private async follow(s: StepRun, follow: AttachedAttempt): Promise<AttemptResult> {
-    const ac = new AbortController();
-    s.controller = ac;
-    const log: StepLog = (line, stream = 'stdout', partial, time) => this.logEvent(s.key, s.attempts, this.mask(line), stream, partial === true, time);
-    try {
-      const r = await follow({ signal: ac.signal, log });
-      return ac.signal.aborted && !r.handedOver ? { ...r, ok: false, canceled: true } : r;
-    } catch (err) {
-      return { ok: false, error: err instanceof Error ? err.message : String(err) };
-    } finally {
-      s.controller = undefined;
-    }
-  }
-
-  /** Emits one line of a step's log (already masked). */
-  private logEvent(key: string, attempt: number, line: string, stream: 'stdout' | 'stderr', partial: boolean, time?: string): void {
-    const e: RunEvent = { ts: isoNow(), type: 'log', run_id: this.o.runId, key, attempt, line, stream };
-    if (partial) e.partial = true;
-    if (time !== undefined) e.source_ts = time;
-    this.o.sink.emit(e);
   }
 
   run(): Promise<RunOutcome> {
@@ -296,119 +167,7 @@ class Execution {
     s.startedAt ??= Date.now();
     this.running++;
     this.emit({ type: 'step_started', key: s.key, attempt: s.attempts, status: 'running' });
-    void this.attempt(s).then((r) => this.attemptDone(s, r));
-  }
-
-  /** One attempt: substitute the config, run the handler under a timeout; never rejects. */
-  private async attempt(s: StepRun): Promise<AttemptResult> {
-    const { asset } = s.step;
-    const ac = new AbortController();
-    s.controller = ac;
-    let timedOut = false;
-    const timer = asset.timeoutMs !== undefined ? setLongTimeout(() => ((timedOut = true), ac.abort('timeout')), asset.timeoutMs) : undefined;
-    let result: StepResult;
-    try {
-      const handler = this.o.handler(asset.handler);
-      if (!handler) throw new Error(`unknown handler \`${asset.handler}\``);
-      const { config, secrets, named } = await this.config(s, handler, ac.signal);
-      if (ac.signal.aborted) result = { ok: false };
-      else {
-        const { ctx, flushLog } = this.context(s, handler, config, named, ac.signal);
-        try {
-          result = await handler.run({ ...ctx, ...(secrets ? { secrets } : {}) });
-        } finally {
-          flushLog();
-        }
-      }
-    } catch (err) {
-      result = { ok: false, error: err instanceof Error ? err.message : String(err) };
-    } finally {
-      timer?.clear();
-      s.controller = undefined;
-    }
-    if (ac.signal.aborted && !timedOut) return result.handedOver ? result : { ...result, ok: false, canceled: true };
-    if (timedOut) {
-      const head = `timed out after ${formatDuration(asset.timeoutMs!)}`;
-      return { ...result, ok: false, error: result.error ? `${head}; ${result.error}` : head };
-    }
-    return result;
-  }
-
-  /**
-   * The step's config with every reference substituted, secrets resolved, and the values
-   * of the secrets the handler declares outside its config (`secretRefs`, e.g. the
-   * OpenMetadata JWT). A secret that cannot be resolved fails the step before `run`.
-   */
-  private async config(s: StepRun, handler: Handler<any>, signal: AbortSignal): Promise<{ config: unknown; named: Set<string>; secrets?: Record<string, string> }> {
-    const raw = s.step.asset.config;
-    const names = secretsIn(raw);
-    const declared = [...secretsIn(handler.secretRefs?.(s.step.asset, this.o.env) ?? [])];
-    for (const n of declared) names.add(n);
-    let values: Record<string, string | undefined> = {};
-    if (names.size > 0) values = this.o.resolveSecrets ? await this.o.resolveSecrets([...names].sort(), signal) : {};
-    const scope = configScope(this.o.env, this.o.processEnv ?? process.env, (name) => values[name]);
-    const r = substituteDeep(raw, scope);
-    if (r.errors.length > 0) throw new Error(r.errors.map((e) => `config.${e.path.join('.')}: ${e.message}`).join('; '));
-    if (declared.length === 0) return { config: r.value, named: names };
-    const secrets: Record<string, string> = {};
-    for (const n of declared) {
-      const v = values[n];
-      if (v === undefined) throw new Error(`secret \`${n}\` could not be resolved`);
-      secrets[n] = v;
-    }
-    return { config: r.value, named: names, secrets };
-  }
-
-  private context(s: StepRun, handler: Handler<any>, config: unknown, named: Set<string>, signal: AbortSignal) {
-    const { runId, processes } = this.o;
-    const key = s.key;
-    const attempt = s.attempts;
-    const mask = this.mask;
-    const { asset } = s.step;
-    this.envEntries ??= Object.entries(this.o.processEnv ?? process.env);
-    const stepEnv = stepEnvironment({
-      processEnv: this.envEntries,
-      inherit: [...(asset.inheritEnv ?? []), ...(this.o.env.inheritEnv ?? []), ...(handler.inheritEnv ?? [])],
-      denied: deniedFor(this.o.envPolicy, named),
-    });
-    const emit = (line: string, stream: 'stdout' | 'stderr', partial: boolean, time?: string) => this.logEvent(key, attempt, line, stream, partial, time);
-    // The raw end of a long line's last piece, masked with the next piece: a secret
-    // straddling the cut between two pieces is masked whole.
-    const carry = { stdout: '', stderr: '' };
-    const maskPiece = this.o.maskPiece;
-    const flushLog = () => {
-      for (const stream of ['stdout', 'stderr'] as const) {
-        if (carry[stream] !== '') emit(mask(carry[stream]), stream, true);
-        carry[stream] = '';
-      }
-    };
-    const ctx = {
-      asset: s.step.asset,
-      config,
-      env: this.o.env,
-      projectDir: this.o.projectDir,
-      runId,
-      attempt,
-      signal,
-      mask,
-      ...(this.o.launcher ? { launcher: this.o.launcher } : {}),
-      // The hot path of a chatty step: one object per line, built in its final shape.
-      log: (line: string, stream: 'stdout' | 'stderr' = 'stdout', partial?: boolean, time?: string) => {
-        const held = carry[stream];
-        if (held === '' && (!partial || !maskPiece)) return emit(mask(line), stream, partial === true, time);
-        if (!partial) {
-          carry[stream] = '';
-          return emit(mask(held + line), stream, false, time);
-        }
-        const [masked, rest] = maskPiece!(held + line);
-        carry[stream] = rest;
-        if (masked !== '') emit(masked, stream, true);
-      },
-      contain: new StepContainment({ runId, key, attempt, recorder: processes, cgroups: this.o.cgroups }),
-      stepEnv,
-      childEnv: this.childEnv,
-    };
-    return { ctx, flushLog };
+    void this.attempts.run(s).then((r) => this.attemptDone(s, r));
   }
 
   private attemptDone(s: StepRun, r: AttemptResult): void {

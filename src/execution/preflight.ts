@@ -6,7 +6,7 @@
 import type { CheckResult } from '../handlers/handler.js';
 import { substituteDeep } from '../definitions/interpolate.js';
 import { configScope } from './plan.js';
-import type { ExecutorOptions } from './executor.js';
+import type { ExecutorOptions } from './executor-options.js';
 import { childEnvironment, deniedFor, stepEnvironment } from './step-env.js';
 
 /** Per key, why its step cannot run (unmasked: the executor masks). */

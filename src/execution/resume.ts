@@ -15,7 +15,7 @@ import { type Result, ok } from '../diagnostics/diagnostic.js';
 import { secretsIn } from '../definitions/interpolate.js';
 import { getHandler } from '../handlers/registry.js';
 import type { RunRecord } from '../storage/types.js';
-import type { AttachedAttempt } from './executor.js';
+import type { AttachedAttempt } from './resumed-steps.js';
 import { type LaunchOptions, type Launched, launchRun, planRun } from './launch.js';
 
 /** What resuming needs besides what any launch does. */

@@ -16,7 +16,7 @@ import type { ServeMetrics } from './serve-metrics.js';
 import type { DeliveryOptions } from '../notify/index.js';
 import type { Definitions } from '../definitions/model.js';
 import type { ResolvedEnvironment } from '../definitions/environment.js';
-import type { AttachedAttempt } from '../execution/executor.js';
+import type { AttachedAttempt } from '../execution/resumed-steps.js';
 import type { RunRecord } from '../storage/types.js';
 
 /** What the launcher needs. */

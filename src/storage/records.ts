@@ -1,8 +1,9 @@
-/** Reading runs back: rows to the JSON shapes of types.ts, lookups by id prefix, listings. */
+/** Reading runs back: rows to the JSON shapes of types.ts, lookups by id prefix, listings, a run's events. */
 import type { Database } from 'better-sqlite3';
 import { type Result, fail, ok } from '../diagnostics/diagnostic.js';
 import type { AlertRecord, RunRecord, RunStatus, StepRecord, StepStatus, Trigger } from './types.js';
 import { stepLogPath } from './logs.js';
+import type { RunEvent } from '../execution/events.js';
 
 /** A row of `runs`. */
 export interface RunRow {
@@ -149,4 +150,18 @@ export function lastStepStatuses(db: Database): Map<string, StepStatus> {
 /** The retries of a run (`runner retry`), oldest first: their ids and statuses. */
 export function retriesOf(db: Database, runId: string): Array<{ id: string; status: RunStatus }> {
   return db.prepare('SELECT id, status FROM runs WHERE retry_of = ? ORDER BY created_at, rowid').all(runId) as Array<{ id: string; status: RunStatus }>;
+}
+
+/** The recorded events of a run, in order (log lines are in the log files, not here). */
+export function listEvents(db: Database, runId: string): RunEvent[] {
+  const rows = db.prepare('SELECT * FROM events WHERE run_id = ? ORDER BY id').all(runId) as Array<Record<string, unknown>>;
+  return rows.map((r) => {
+    const e: RunEvent = { ts: r['ts'] as string, type: r['type'] as RunEvent['type'], run_id: r['run_id'] as string };
+    if (r['key'] !== null) e.key = r['key'] as string;
+    if (r['attempt'] !== null) e.attempt = r['attempt'] as number;
+    if (r['status'] !== null) e.status = r['status'] as RunEvent['status'];
+    if (r['message'] !== null) e.message = r['message'] as string;
+    if (r['data'] !== null) e.data = JSON.parse(r['data'] as string) as Record<string, unknown>;
+    return e;
+  });
 }

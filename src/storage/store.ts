@@ -11,27 +11,28 @@
  * WAL commit is in the OS's page cache when it returns). What else must survive a crash
  * the moment it happens is written at once too: a child's pid and cgroup to the run's
  * process ledger (an append, see ledger.ts), a pool slot in its own transaction.
+ *
+ * Opening the database is database.ts, a run's owner and heartbeat ownership.ts, the
+ * shared pool slots pool-slots.ts, reading runs back records.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import type { Database as DB, Statement } from 'better-sqlite3';
 import type { EventSink, RunEvent } from '../execution/events.js';
-import { InputError, type Result } from '../diagnostics/diagnostic.js';
-import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
+import type { Result } from '../diagnostics/diagnostic.js';
+import { type Prepare, openDatabase } from './database.js';
 import { LogWriter, runLogDir, stepLogPath } from './logs.js';
 import { makeApplier } from './apply.js';
 import { Ledger } from './ledger.js';
-import { findRun, lastStepStatuses, listRuns, retriesOf, type RunRow } from './records.js';
-import { freeInactivePoolSlots, isOrphaned, reapOrphans, reapRun, type ReapOptions } from './reaper.js';
-import { machineId, processStartTime } from './proc.js';
+import { findRun, lastStepStatuses, listEvents, listRuns, retriesOf } from './records.js';
+import { reapOrphans, type ReapOptions } from './reaper.js';
+import { processStartTime } from './proc.js';
+import { RunHeartbeat, insertRun, markAlive, unfinishedRetryOf } from './ownership.js';
+import { StorePoolSlots } from './pool-slots.js';
 import { type HandedOverStep, adoptRun, handedOverRuns, markHandedOver } from './handover.js';
 import type { RunMeta, RunRecord, RunStatus, StepStatus } from './types.js';
 
 export type { Trigger, RunMeta, StepRecord, RunRecord, AlertRecord } from './types.js';
-
-/** A store that cannot be used (newer schema, unwritable directory): bad input for the CLI (exit 2). */
-export class StoreError extends InputError {}
 
 /** Tuning of one store; the defaults suit the CLI. */
 export interface StoreOptions {
@@ -51,8 +52,6 @@ const DEFAULTS = { reap: true, killGraceMs: 3000, flushMs: 50, heartbeatMs: 15_0
 
 const STEP_ENDS = new Set<RunEvent['type']>(['step_succeeded', 'step_failed', 'step_skipped', 'step_canceled']);
 
-const now = (): string => new Date().toISOString();
-
 /** The run store of one RUNNER_HOME. */
 export class Store implements EventSink {
   /** The RUNNER_HOME directory, absolute. */
@@ -67,9 +66,9 @@ export class Store implements EventSink {
   private readonly ledger: Ledger;
   private readonly logs = new LogWriter();
   private timer: NodeJS.Timeout | undefined;
-  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly heartbeat: RunHeartbeat;
   private readonly owned = new Set<string>();
-  private readonly poolChecks = new Map<string, number>();
+  private readonly pools: StorePoolSlots;
   private readonly reported = new Set<string>();
   private readonly onExit = (): void => this.flush();
 
@@ -77,6 +76,15 @@ export class Store implements EventSink {
     this.home = home;
     this.opts = opts;
     this.ledger = new Ledger(home);
+    this.heartbeat = new RunHeartbeat(opts.heartbeatMs, () => {
+      try {
+        this.flush();
+        markAlive(this.db, this.owned);
+      } catch (err) {
+        this.report(err);
+      }
+    });
+    this.pools = new StorePoolSlots({ db: () => this.db, stmt: this.stmt, reapOptions: () => this.reapOptions() });
   }
 
   /** Opens (creating, migrating) the store at `<home>/runner.db`, then reaps runs whose runner died. */
@@ -93,7 +101,7 @@ export class Store implements EventSink {
   }
 
   /** A prepared statement of the current connection, prepared once. */
-  private stmt(sql: string): Statement {
+  private readonly stmt: Prepare = (sql) => {
     const db = this.db;
     let st = this.statements.get(sql);
     if (!st) {
@@ -101,28 +109,10 @@ export class Store implements EventSink {
       this.statements.set(sql, st);
     }
     return st;
-  }
+  };
 
   private connect(): DB {
-    const file = path.join(this.home, 'runner.db');
-    let db: DB | undefined;
-    try {
-      fs.mkdirSync(this.home, { recursive: true });
-      db = new Database(file);
-      db.pragma('busy_timeout = 10000');
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      db.pragma('foreign_keys = ON');
-      const found = schemaVersion(db);
-      if (found > SCHEMA_VERSION) {
-        throw new StoreError(`the run store ${file} has schema version ${found}, newer than this runner's ${SCHEMA_VERSION}: upgrade the runner`);
-      }
-      migrate(db);
-    } catch (err) {
-      db?.close();
-      if (err instanceof StoreError) throw err;
-      throw new StoreError(`cannot open the run store ${file}: ${(err as Error).message}`);
-    }
+    const db = openDatabase(this.home);
     this.conn = db;
     this.apply = makeApplier(db);
     process.on('exit', this.onExit);
@@ -164,8 +154,7 @@ export class Store implements EventSink {
 
   /** The unfinished run (queued or started) retrying `runId`, if any. */
   unfinishedRetryOf(runId: string): string | undefined {
-    const row = this.stmt(`SELECT id FROM runs WHERE retry_of = ? AND status IN ('queued', 'started') ORDER BY created_at LIMIT 1`).get(runId) as { id: string } | undefined;
-    return row?.id;
+    return unfinishedRetryOf(this.stmt, runId);
   }
 
   /**
@@ -175,22 +164,7 @@ export class Store implements EventSink {
    * time never starts two.
    */
   createRun(meta: RunMeta): void {
-    const db = this.db;
-    const at = now();
-    const insertRun = this.stmt(
-      `INSERT INTO runs (id, status, trigger, retry_of, env, selection, job, pipelines_dir, created_at, owner_pid, owner_start, owner_machine, heartbeat_at)
-       VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const insertStep = this.stmt(`INSERT INTO steps (run_id, key, position, status) VALUES (?, ?, ?, 'pending')`);
-    const owner = [process.pid, processStartTime(process.pid), machineId()] as const;
-    db.transaction(() => {
-      const retryOf = meta.trigger.type === 'retry' ? meta.trigger.retry_of : null;
-      const running = retryOf === null ? undefined : this.unfinishedRetryOf(retryOf);
-      if (running !== undefined) throw new InputError(`run ${retryOf} is already being retried by run ${running}, which has not finished: wait for it (runner show ${running}) or cancel it`);
-      insertRun.run(meta.id, JSON.stringify(meta.trigger), retryOf, meta.env, meta.selection, meta.job ?? null, meta.pipelinesDir, at, ...owner, at);
-      meta.keys.forEach((key, i) => insertStep.run(meta.id, key, i));
-      // IMMEDIATE: the write lock is taken before the check, so another process cannot insert between.
-    }).immediate();
+    insertRun(this.db, this.stmt, meta);
     fs.mkdirSync(runLogDir(this.home, meta.id), { recursive: true });
     this.owned.add(meta.id);
     this.startHeartbeat();
@@ -353,16 +327,7 @@ export class Store implements EventSink {
   /** The recorded events of a run, in order (log lines are in the log files, not here). */
   listEvents(runId: string): RunEvent[] {
     this.flush();
-    const rows = this.db.prepare('SELECT * FROM events WHERE run_id = ? ORDER BY id').all(runId) as Array<Record<string, unknown>>;
-    return rows.map((r) => {
-      const e: RunEvent = { ts: r['ts'] as string, type: r['type'] as RunEvent['type'], run_id: r['run_id'] as string };
-      if (r['key'] !== null) e.key = r['key'] as string;
-      if (r['attempt'] !== null) e.attempt = r['attempt'] as number;
-      if (r['status'] !== null) e.status = r['status'] as RunEvent['status'];
-      if (r['message'] !== null) e.message = r['message'] as string;
-      if (r['data'] !== null) e.data = JSON.parse(r['data'] as string) as Record<string, unknown>;
-      return e;
-    });
+    return listEvents(this.db, runId);
   }
 
   /** Records whether the run's alert went out. */
@@ -376,47 +341,12 @@ export class Store implements EventSink {
    * this RUNNER_HOME; false when the pool is full (try again later). Holding one already is true.
    */
   acquirePoolSlot(pool: string, limit: number, runId: string, key: string): boolean {
-    if (this.tryAcquire(pool, limit, runId, key)) return true;
-    // Full: at most once a second, free slots whose holders died, then try again.
-    const last = this.poolChecks.get(pool) ?? 0;
-    if (Date.now() - last < 1000) return false;
-    this.poolChecks.set(pool, Date.now());
-    if (this.reapPoolHolders(pool) === 0) return false;
-    return this.tryAcquire(pool, limit, runId, key);
-  }
-
-  private tryAcquire(pool: string, limit: number, runId: string, key: string): boolean {
-    const db = this.db;
-    return db
-      .transaction(() => {
-        if (this.stmt('SELECT 1 FROM pool_slots WHERE pool = ? AND run_id = ? AND key = ?').get(pool, runId, key)) return true;
-        const held = (this.stmt('SELECT COUNT(*) AS n FROM pool_slots WHERE pool = ?').get(pool) as { n: number }).n;
-        if (held >= limit) return false;
-        this.stmt('INSERT INTO pool_slots (pool, run_id, key, acquired_at) VALUES (?, ?, ?, ?)').run(pool, runId, key, now());
-        return true;
-      })
-      .immediate();
-  }
-
-  private reapPoolHolders(pool: string): number {
-    const db = this.db;
-    let freed = 0;
-    const holders = db
-      .prepare(
-        `SELECT DISTINCT r.id, r.status, r.owner_pid, r.owner_start, r.owner_machine, r.heartbeat_at, r.created_at
-         FROM pool_slots p LEFT JOIN runs r ON r.id = p.run_id WHERE p.pool = ?`,
-      )
-      .all(pool) as Array<RunRow | Record<string, null>>;
-    for (const h of holders) {
-      if (h.id === null || h.status === null || (h.status !== 'queued' && h.status !== 'started')) continue;
-      if (isOrphaned(h as RunRow, this.reapOptions()) && reapRun(db, this.home, h as RunRow, this.opts.killGraceMs)) freed++;
-    }
-    return freed + freeInactivePoolSlots(db);
+    return this.pools.acquirePoolSlot(pool, limit, runId, key);
   }
 
   /** Gives a pool slot back. */
   releasePoolSlot(pool: string, runId: string, key: string): void {
-    this.stmt('DELETE FROM pool_slots WHERE pool = ? AND run_id = ? AND key = ?').run(pool, runId, key);
+    this.pools.releasePoolSlot(pool, runId, key);
   }
 
   /** Reaps runs whose runner died (done by `open`; long-lived readers call it again). Returns their ids. */
@@ -430,25 +360,11 @@ export class Store implements EventSink {
   }
 
   private startHeartbeat(): void {
-    if (this.heartbeat) return;
-    this.heartbeat = setInterval(() => {
-      try {
-        this.flush();
-        const beat = this.db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?');
-        const at = now();
-        this.db.transaction(() => {
-          for (const id of this.owned) beat.run(at, id);
-        })();
-      } catch (err) {
-        this.report(err);
-      }
-    }, this.opts.heartbeatMs);
-    this.heartbeat.unref();
+    this.heartbeat.start();
   }
 
   private stopHeartbeat(): void {
-    if (this.heartbeat) clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
+    this.heartbeat.stop();
   }
 
   /**

@@ -11,7 +11,7 @@ import { asset, runAssets, statuses } from './helpers.js';
 import { getHandler } from '../../src/handlers/registry.js';
 import type { Handler, StepResult } from '../../src/handlers/handler.js';
 import { ServeHandover, isHandover } from '../../src/execution/handover.js';
-import type { AttachedAttempt } from '../../src/execution/executor.js';
+import type { AttachedAttempt } from '../../src/execution/resumed-steps.js';
 
 /** A step that runs "elsewhere" until aborted: it lets go on a handover, ends on any other abort. */
 const remote = {

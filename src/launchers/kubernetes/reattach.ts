@@ -21,7 +21,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import type { AssetDef, Definitions } from '../../definitions/model.js';
 import type { ResolvedEnvironment } from '../../definitions/environment.js';
 import type { RunEvent } from '../../execution/events.js';
-import type { AttachedAttempt } from '../../execution/executor.js';
+import type { AttachedAttempt } from '../../execution/resumed-steps.js';
 import type { StepResult } from '../../handlers/handler.js';
 import type { Store } from '../../storage/store.js';
 import type { RunRecord } from '../../storage/types.js';
