@@ -65,6 +65,11 @@ export interface ServeContext {
    * (end event streams, let runs the mount started finish); it gets the grace period.
    */
   onShutdown(hook: (graceMs: number) => Promise<void>): void;
+  /**
+   * Cancels a run this serve runs for a schedule or carries on after a restart (the web
+   * UI's own runs it cancels itself); false when this process does not run it.
+   */
+  cancelRun(runId: string, reason: Error): boolean;
 }
 
 /** Adds routes to serve's router (e.g. the web UI's pages and API). */
@@ -131,7 +136,17 @@ export async function serve(opts: ServeOptions): Promise<number> {
   });
   router.get('/metrics', () => text(200, metrics.render(), PROMETHEUS_CONTENT_TYPE));
   const shutdownHooks: Array<(graceMs: number) => Promise<void>> = [];
-  const ctx: ServeContext = { router, store, scheduler, metrics, log, defs: () => defs, onShutdown: (hook) => void shutdownHooks.push(hook) };
+  // Re-attachments to Kubernetes Jobs, one per environment: the runs they carry on can be canceled.
+  const reattachments: Array<{ cancel(runId: string, reason: Error): boolean }> = [];
+  const cancelRun = (runId: string, reason: Error): boolean => {
+    const scheduled = scheduler.activeRuns().find((r) => r.runId === runId);
+    if (scheduled) {
+      scheduled.controller.abort(reason);
+      return true;
+    }
+    return reattachments.some((r) => r.cancel(runId, reason));
+  };
+  const ctx: ServeContext = { router, store, scheduler, metrics, log, defs: () => defs, onShutdown: (hook) => void shutdownHooks.push(hook), cancelRun };
   for (const mount of opts.mounts ?? []) await mount(ctx);
 
   const uninstallGuard = installLastResort(log, (where) => metrics.uncaughtErrors.inc({ where }));
@@ -213,6 +228,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     void import('../launchers/kubernetes/reattach.js')
       .then(async (m) => {
         const r = await m.reattach({ store, defs, env: kenv, reaped, log, resume: (run, attached, signal) => resume(run, kenv, attached, signal) });
+        reattachments.push(r);
         // Serve stopping lets go of the Jobs again (and hands the resumed runs over): the next serve takes them up.
         ctx.onShutdown(async () => {
           r.detach();

@@ -37,6 +37,8 @@ export interface ApiDeps {
   guard: Guard;
   masker: ResponseMasker;
   runs: ManualRuns;
+  /** Cancels a run serve runs itself (a schedule's, or one carried on after a restart); false when it does not. */
+  cancelRun?: (runId: string, reason: Error) => boolean;
   streams: RunStreams;
   /** `runner serve --env`. */
   envFlag?: string;
@@ -290,7 +292,9 @@ export function registerApi(d: ApiDeps): void {
 
   route('POST', '/api/runs/:id/cancel', 'write', (ctx) => {
     const run = runOr404(ctx.params['id']!);
-    if (!d.runs.cancel(run.id)) return send(409, { error: `run ${run.id} is not running in this runner serve (only runs launched here can be canceled from the UI)` });
+    if (!d.runs.cancel(run.id) && !d.cancelRun?.(run.id, new Error('canceled from the web UI'))) {
+      return send(409, { error: `run ${run.id} is not running in this runner serve (a run another runner runs is canceled there)` });
+    }
     return send(202, { run_id: run.id, canceling: true });
   });
 

@@ -53,7 +53,7 @@ function mountUi(ctx: ServeContext, opts: UiOptions): void {
   const uiDir = opts.uiDir === null ? undefined : (opts.uiDir ?? findUiDir());
   if (!uiDir) ctx.log.warn('the web UI is not built (run `npm run build`): its pages say so; the JSON API works');
 
-  registerApi({ router: ctx.router, store: ctx.store, defs: ctx.defs, guard, masker, runs, streams, envFlag: opts.env, processEnv });
+  registerApi({ router: ctx.router, store: ctx.store, defs: ctx.defs, guard, masker, runs, streams, envFlag: opts.env, processEnv, cancelRun: ctx.cancelRun });
 
   const page = (c: RouteContext): RouteResponse => {
     const verdict = guard.check(c.req, c.url, 'page');

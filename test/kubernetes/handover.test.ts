@@ -22,6 +22,7 @@ let slack: FakeSlack;
 let base: string;
 let script: (ctx: PodContext) => PodScript;
 const serves: ServeProc[] = [];
+const UI_TOKEN = 'handover-ui-token';
 const keyOf = (ctx: PodContext) => ctx.pod.metadata!.annotations!['runner.dev/asset-key']!;
 
 beforeAll(async () => {
@@ -63,7 +64,7 @@ async function project(name: string) {
       notifications: [{ name: 'slack', on: ['run_failure'], slack: { webhook: '${env:TEST_SLACK_WEBHOOK}' } }],
     }),
   );
-  const env = { RUNNER_HOME: path.join(root, 'home'), KUBECONFIG: api.kubeconfig(root, name), TEST_SLACK_WEBHOOK: slack.url };
+  const env = { RUNNER_HOME: path.join(root, 'home'), KUBECONFIG: api.kubeconfig(root, name), TEST_SLACK_WEBHOOK: slack.url, RUNNER_UI_TOKEN: UI_TOKEN };
   const cli = async (args: string[]) => runCli([...args, '-p', dir], { cwd: root, env });
   expect((await cli(['schedule', 'start', 'once'])).code).toBe(0);
   const serve = async () => {
@@ -175,6 +176,29 @@ describe('runner serve hands its Kubernetes Jobs over on SIGTERM; the next serve
     const log = p.logOf('ingest/load');
     for (const l of ['line 1', 'line 2', 'seen by the second serve', 'load complete']) expect(lines(log, l), `${l} in\n${log}`).toBe(1);
     expect(api.requests.filter((q) => q.method === 'DELETE' && q.path.includes('/namespaces/twice/'))).toEqual([]);
+  }, 120_000);
+
+  it('a run carried on after the restart can be canceled from the web UI: its Job is deleted, the run ends canceled', async () => {
+    script = (ctx) => (keyOf(ctx) === 'ingest/load' ? { lines: ['line 1', 'line 2'], forever: true } : { lines: ['report done'] });
+    const p = await project('cancel');
+    const { jobName } = await handOver(p);
+    const next = await p.serve();
+    await waitFor('the next serve to re-attach', () => next.lines.some((l) => l.includes('re-attached to Job')), 20_000);
+    const { id } = await p.show();
+    const res = await fetch(`${next.url}/api/runs/${id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${UI_TOKEN}` } });
+    expect(res.status).toBe(202);
+    const shown = await waitFor('the run to end', async () => {
+      const s = await p.show();
+      return s && s.status !== 'started' ? s : undefined;
+    }, 30_000, 200);
+    expect(shown.status).toBe('canceled');
+    expect(shown.steps.map((s: any) => s.status)).toEqual(['canceled', 'canceled']);
+    // A cancel, not a handover: the Job is deleted (with its pod and Secret).
+    expect(api.requests.some((q) => q.method === 'DELETE' && q.path.includes('/namespaces/cancel/') && q.path.endsWith(`/jobs/${jobName}`))).toBe(true);
+    await waitFor('the Job to be gone', () => !api.cluster.jobs.has(`cancel/${jobName}`), 10_000);
+    expect(api.cluster.started.filter((c) => keyOf(c) === 'ingest/report' && c.job.metadata!.labels!['runner.dev/run-id'] === id)).toHaveLength(0);
+    // Cancelling it again: it no longer runs here.
+    expect((await fetch(`${next.url}/api/runs/${id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${UI_TOKEN}` } })).status).toBe(409);
   }, 120_000);
 
   it('a re-attached Job that fails fails the run, skips the downstream step and sends the alert', async () => {

@@ -1,4 +1,7 @@
-/** SIGTERM while a run outlives the grace period: the run ends canceled, nothing survives, exit 0. */
+/**
+ * SIGTERM while a run outlives the grace period: the run ends canceled, nothing survives,
+ * exit 0. And a schedule's run canceled from the web UI's API ends the same way.
+ */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,15 +19,12 @@ afterEach(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-describe('runner serve shutdown', () => {
-  it('cancels a run that outlives the grace period, terminates its processes, and exits 0', async () => {
-    root = tempDir('runner-serve-term-');
-    const home = path.join(root, 'home');
-    const pidFile = path.join(root, 'child.pid');
-    fs.mkdirSync(path.join(root, 'pipelines'));
-    fs.writeFileSync(
-      path.join(root, 'pipelines', 'main.yaml'),
-      `assets:
+/** A project whose schedule starts a 60 s step every second (one at a time); the step writes its pid to `pidFile`. */
+function slowProject(pidFile: string): void {
+  fs.mkdirSync(path.join(root, 'pipelines'));
+  fs.writeFileSync(
+    path.join(root, 'pipelines', 'main.yaml'),
+    `assets:
   - key: slow/step
     handler: command
     config: {run: [sh, -c, "echo $$ > ${pidFile}; exec sleep 60"]}
@@ -34,12 +34,40 @@ schedules:
     select: slow/step
     default_status: running
 `,
-    );
+  );
+}
+
+const pidIn = (pidFile: string) => () => {
+  const text = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').trim() : '';
+  return text ? Number(text) : undefined;
+};
+
+describe('runner serve: canceling a scheduled run from the web UI', () => {
+  it('ends the run canceled and its processes with it (not only runs the UI started)', async () => {
+    root = tempDir('runner-serve-cancel-');
+    const home = path.join(root, 'home');
+    const pidFile = path.join(root, 'child.pid');
+    slowProject(pidFile);
+    serve = await startServe(root, ['-p', 'pipelines'], { RUNNER_HOME: home, RUNNER_KILL_GRACE: '1s', RUNNER_UI_TOKEN: 'scheduled-cancel-token' });
+    const pid = await waitFor('the step to start', pidIn(pidFile));
+    const [run] = query<{ id: string }>(home, 'SELECT id FROM runs');
+    const cancel = () => fetch(`${serve!.url}/api/runs/${run!.id}/cancel`, { method: 'POST', headers: { authorization: 'Bearer scheduled-cancel-token' } });
+    expect((await cancel()).status).toBe(202);
+    await waitFor('the run to end', () => query<{ status: string }>(home, 'SELECT status FROM runs WHERE id = ?', run!.id)[0]!.status === 'canceled' || undefined);
+    expect(alive(pid)).toBe(false);
+    expect(query<{ status: string }>(home, 'SELECT status FROM steps WHERE run_id = ?', run!.id).map((s) => s.status)).toEqual(['canceled']);
+    expect((await cancel()).status).toBe(409);
+  });
+});
+
+describe('runner serve shutdown', () => {
+  it('cancels a run that outlives the grace period, terminates its processes, and exits 0', async () => {
+    root = tempDir('runner-serve-term-');
+    const home = path.join(root, 'home');
+    const pidFile = path.join(root, 'child.pid');
+    slowProject(pidFile);
     serve = await startServe(root, ['-p', 'pipelines', '--grace', '1s'], { RUNNER_HOME: home, RUNNER_KILL_GRACE: '1s' });
-    const pid = await waitFor('the step to start', () => {
-      const text = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8').trim() : '';
-      return text ? Number(text) : undefined;
-    });
+    const pid = await waitFor('the step to start', pidIn(pidFile));
     expect(alive(pid)).toBe(true);
 
     serve.child.kill('SIGTERM');

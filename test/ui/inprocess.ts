@@ -43,6 +43,7 @@ export async function mountUi(pipelines: string, home: string, opts: Partial<UiO
     metrics: {} as ServeMetrics,
     log: silentLogger,
     defs: () => defs,
+    cancelRun: () => false,
     onShutdown: (h) => void hooks.push(h),
   };
   await uiMount({ host: '127.0.0.1', ...opts })(ctx);

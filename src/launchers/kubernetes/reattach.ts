@@ -60,6 +60,8 @@ export interface Reattachment {
   done: Promise<void>;
   /** Stops following, leaving the Jobs running; resumed runs are handed over again. */
   detach(): void;
+  /** Cancels a resumed run (its Jobs are deleted, as any cancel does); false when it is not one of them or has ended. */
+  cancel(runId: string, reason: Error): boolean;
 }
 
 const finished = (job: V1Job) => job.status?.conditions?.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True') ?? false;
@@ -68,7 +70,7 @@ const finished = (job: V1Job) => job.status?.conditions?.some((c) => (c.type ===
 export async function reattach(o: ReattachOptions): Promise<Reattachment> {
   const k = (o.connect ?? (() => connect(o.env.kubernetes, o.processEnv)))();
   const followers: JobFollower[] = [];
-  const controllers: AbortController[] = [];
+  const controllers = new Map<string, AbortController>();
   const waits: Array<Promise<void>> = [];
   const out: Reattachment = {
     followed: [],
@@ -78,6 +80,12 @@ export async function reattach(o: ReattachOptions): Promise<Reattachment> {
     detach: () => {
       followers.forEach((f) => f.detach());
       controllers.forEach((c) => c.abort(new ServeHandover()));
+    },
+    cancel: (runId, reason) => {
+      const c = controllers.get(runId);
+      if (!c || c.signal.aborted) return false;
+      c.abort(reason);
+      return true;
     },
   };
   for (const h of o.store.handedOverRuns().filter((r) => r.env === o.env.name)) {
@@ -90,10 +98,15 @@ export async function reattach(o: ReattachOptions): Promise<Reattachment> {
       attached.set(st.key, (ctx) => followHandedOver(k, o, run.id, st.key, attempts, ctx));
     }
     const ac = new AbortController();
-    controllers.push(ac);
+    controllers.set(run.id, ac);
     out.resumed.push(run.id);
     o.log.info(`taking up run ${run.id} that the previous serve handed over`, { run_id: run.id, jobs: steps.map((s) => s.job) });
-    waits.push(o.resume(run, attached, ac.signal).catch((err: unknown) => o.log.warn(`resuming run ${run.id} failed: ${describeError(err)}`, { run_id: run.id })));
+    waits.push(
+      o
+        .resume(run, attached, ac.signal)
+        .catch((err: unknown) => o.log.warn(`resuming run ${run.id} failed: ${describeError(err)}`, { run_id: run.id }))
+        .finally(() => controllers.delete(run.id)),
+    );
   }
   const list = await call('list Jobs', () => k.batch.listNamespacedJob({ namespace: k.namespace, labelSelector: selector({ [LABELS.managedBy]: MANAGED_BY, [LABELS.env]: o.env.name }) }));
   for (const job of list.items) {
