@@ -11,7 +11,7 @@
  */
 import type { AssetDef } from '../definitions/model.js';
 import type { ResolvedEnvironment } from '../definitions/environment.js';
-import { type Result, ok } from '../diagnostics/diagnostic.js';
+import { type Result, fail, ok } from '../diagnostics/diagnostic.js';
 import { secretsIn } from '../definitions/interpolate.js';
 import { getHandler } from '../handlers/registry.js';
 import type { RunRecord } from '../storage/types.js';
@@ -30,6 +30,9 @@ export interface ResumeOptions extends Omit<LaunchOptions, 'planned' | 'trigger'
 export async function resumeRun(o: ResumeOptions): Promise<Result<Launched>> {
   const { run, defs, env } = o;
   const keys = run.steps.map((s) => s.key);
+  // Every step of the run must still be an asset: the plan would leave a missing one out and the run would end without it.
+  const gone = keys.filter((k) => !defs.assets.has(k));
+  if (gone.length > 0) return fail(...gone.map((k) => ({ message: `its step \`${k}\` is no longer an asset in the pipeline files` })));
   const planned = planRun(defs, env, { keys, selection: run.selection, ...(run.job ? { job: run.job } : {}) }, { processEnv: o.processEnv });
   if (!planned.ok) return planned;
   const steps = new Map(run.steps.map((s) => [s.key, { status: s.status, attempts: s.attempts }]));

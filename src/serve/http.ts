@@ -198,6 +198,8 @@ export interface RunningServer {
 export const HEADERS_TIMEOUT_MS = 10_000;
 /** How long a client may take to send its whole request, body included. */
 export const REQUEST_TIMEOUT_MS = 30_000;
+/** How long an idle keep-alive connection stays open. */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 /** The largest request head node:http accepts (its default); a larger one gets 431. */
 export const MAX_HEADER_BYTES = 16 * 1024;
 
@@ -221,8 +223,11 @@ export function listen(router: Router, host: string, port: number): Promise<Runn
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
   });
-  // Keep-alive connections would hold shutdown; scrapers reconnect cheaply.
-  server.keepAliveTimeout = 5000;
+  // Longer than the idle timeouts of what sits in front (a Kubernetes ingress keeps upstream
+  // connections 60 s) and of clients that pool connections: a server that closes an idle
+  // connection first races the next request sent on it (the client gets ECONNRESET, a proxy
+  // answers 502). Shutdown closes idle connections at once (close() ends them).
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

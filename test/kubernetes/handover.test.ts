@@ -226,6 +226,30 @@ describe('runner serve hands its Kubernetes Jobs over on SIGTERM; the next serve
     expect(api.cluster.started.some((c) => keyOf(c) === 'ingest/report' && c.job.metadata!.labels!['runner.dev/run-id'] === shown.id)).toBe(false);
   }, 120_000);
 
+  it('a handed-over run that the pipeline files no longer plan fails in plain words, and its Job is deleted', async () => {
+    script = (ctx) => (keyOf(ctx) === 'ingest/load' ? { lines: ['line 1', 'line 2'], forever: true } : { lines: ['report done'] });
+    const p = await project('replanned');
+    const { jobName } = await handOver(p);
+    // While no serve ran, the asset was renamed: the run's steps no longer exist.
+    const file = path.join(p.dir, 'p.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replaceAll('ingest/load', 'ingest/loader'));
+    const next = await p.serve();
+    const shown = await waitFor('the run to end', async () => {
+      const s = await p.show();
+      return s && s.status !== 'started' ? s : undefined;
+    }, 30_000, 200);
+    expect(shown.status).toBe('failure');
+    expect(shown.error).toContain('cannot carry the run on after the restart');
+    expect(shown.steps.map((s: any) => [s.key, s.status])).toEqual([
+      ['ingest/load', 'failure'],
+      ['ingest/report', 'canceled'],
+    ]);
+    // Nothing follows its Job now: it is deleted, not left running to its deadline.
+    await waitFor('the Job to be deleted', () => !api.cluster.jobs.has(`replanned/${jobName}`), 20_000);
+    expect(api.requests.some((q) => q.method === 'DELETE' && q.path.endsWith(`/namespaces/replanned/jobs/${jobName}`))).toBe(true);
+    await waitFor('serve to log it', () => next.lines.some((l) => l.includes(`reaped Job replanned/${jobName}`)), 10_000);
+  }, 120_000);
+
   it('a Job that vanished while no serve ran fails its step in plain words, and the run fails with the alert', async () => {
     script = (ctx) => (keyOf(ctx) === 'ingest/load' ? { lines: ['line 1', 'line 2'], forever: true } : { lines: ['report done'] });
     const p = await project('vanished');

@@ -105,6 +105,7 @@ export async function reattach(o: ReattachOptions): Promise<Reattachment> {
       o
         .resume(run, attached, ac.signal)
         .catch((err: unknown) => o.log.warn(`resuming run ${run.id} failed: ${describeError(err)}`, { run_id: run.id }))
+        .then(() => reapEnded(k, o, run.id))
         .finally(() => controllers.delete(run.id)),
     );
   }
@@ -135,6 +136,27 @@ export async function reattach(o: ReattachOptions): Promise<Reattachment> {
   }
   out.done = Promise.all(waits).then(() => undefined);
   return out;
+}
+
+/**
+ * After a resumed run ended: deletes the Jobs of it still running. A run that could not be
+ * carried on (its pipeline files no longer plan it) fails without following them, and
+ * nothing else would end them before their deadline. A run handed over again is left alone.
+ */
+async function reapEnded(k: KubeClients, o: ReattachOptions, runId: string): Promise<void> {
+  const run = o.store.getRun(runId);
+  if (!run || run.status === 'queued' || run.status === 'started') return;
+  try {
+    const list = await call('list Jobs', () => k.batch.listNamespacedJob({ namespace: k.namespace, labelSelector: selector({ [LABELS.managedBy]: MANAGED_BY, [LABELS.runId]: runId }) }));
+    for (const job of list.items.filter((j) => !finished(j))) {
+      const name = job.metadata!.name!;
+      const attempt = job.metadata?.labels?.[LABELS.attempt] ?? '1';
+      await deleteJob(k, name, { podSelector: selector({ [LABELS.runId]: runId, [LABELS.attempt]: attempt }), pollMs: o.pollMs, goneTimeoutMs: o.goneTimeoutMs });
+      o.log.info(`reaped Job ${k.namespace}/${name}: its run is over (${run.status})`, { run_id: runId });
+    }
+  } catch (err) {
+    o.log.warn(`cannot reap the Jobs of run ${runId}: ${describeError(err)}`, { run_id: runId });
+  }
 }
 
 /** Follows the Job of a handed-over step as the resumed run's attempt under way. */
