@@ -40,7 +40,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await slack?.close();
-  if (cli) fs.rmSync(cli, { force: true });
 });
 
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -66,7 +66,6 @@ assets:
   afterAll(async () => {
     await vault?.close();
     await slack?.close();
-    if (cli) fs.rmSync(cli, { force: true });
   });
 
   function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
