@@ -114,6 +114,23 @@ async function handOver(p: Awaited<ReturnType<typeof project>>): Promise<{ podKe
 
 const lines = (log: string, text: string) => log.split('\n').filter((l) => l === text).length;
 
+type Project = Awaited<ReturnType<typeof project>>;
+
+/** Starts serve and waits until it says it re-attached to a handed-over Job (`which` names it in the wait's message). */
+async function serveReattached(p: Project, which: string): Promise<Awaited<ReturnType<Project['serve']>>> {
+  const s = await p.serve();
+  await waitFor(`the ${which} serve to re-attach`, () => s.lines.some((l) => l.includes('re-attached to Job')), 20_000);
+  return s;
+}
+
+/** Polls `runner show` until the run has ended (and, with `withAlert`, its alert is recorded); returns the shown run. */
+function runEnded(p: Project, withAlert = false): Promise<any> {
+  return waitFor('the run to end', async () => {
+    const s = await p.show();
+    return s && s.status !== 'started' && (!withAlert || s.alert) ? s : undefined;
+  }, 30_000, 200);
+}
+
 describe('runner serve hands its Kubernetes Jobs over on SIGTERM; the next serve carries the runs on', () => {
   it('resumes the run: the Job is followed to its end, the downstream step runs, the run succeeds', async () => {
     script = (ctx) => (keyOf(ctx) === 'ingest/load' ? { lines: ['line 1', 'line 2'], forever: true } : { lines: ['report done'] });
@@ -122,14 +139,10 @@ describe('runner serve hands its Kubernetes Jobs over on SIGTERM; the next serve
     api.cluster.write(podKey, ['while no serve ran']);
     const received = slack.received.length;
 
-    const next = await p.serve();
-    await waitFor('the next serve to re-attach', () => next.lines.some((l) => l.includes('re-attached to Job')), 20_000);
+    const next = await serveReattached(p, 'next');
     api.cluster.write(podKey, ['after the restart']);
     api.cluster.release(podKey, ['load complete']);
-    const shown = await waitFor('the run to end', async () => {
-      const s = await p.show();
-      return s && s.status !== 'started' ? s : undefined;
-    }, 30_000, 200);
+    const shown = await runEnded(p);
     expect(shown.status).toBe('success');
     expect(shown.error).toBeNull();
     expect(shown.steps.map((s: any) => [s.key, s.status])).toEqual([
@@ -156,21 +169,16 @@ describe('runner serve hands its Kubernetes Jobs over on SIGTERM; the next serve
     script = (ctx) => (keyOf(ctx) === 'ingest/load' ? { lines: ['line 1', 'line 2'], forever: true } : { lines: ['report done'] });
     const p = await project('twice');
     const { podKey } = await handOver(p);
-    const second = await p.serve();
-    await waitFor('the second serve to re-attach', () => second.lines.some((l) => l.includes('re-attached to Job')), 20_000);
+    const second = await serveReattached(p, 'second');
     api.cluster.write(podKey, ['seen by the second serve']);
     await waitFor('the second serve to record it', () => p.logOf('ingest/load').includes('seen by the second serve'), 10_000);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     expect((await p.show()).status).toBe('started');
     expect(query<{ n: number }>(p.env.RUNNER_HOME, 'SELECT COUNT(*) AS n FROM runs WHERE handed_over_at IS NOT NULL')[0]!.n).toBe(1);
-    const third = await p.serve();
-    await waitFor('the third serve to re-attach', () => third.lines.some((l) => l.includes('re-attached to Job')), 20_000);
+    const third = await serveReattached(p, 'third');
     api.cluster.release(podKey, ['load complete']);
-    const shown = await waitFor('the run to end', async () => {
-      const s = await p.show();
-      return s && s.status !== 'started' ? s : undefined;
-    }, 30_000, 200);
+    const shown = await runEnded(p);
     expect(shown.status).toBe('success');
     expect(shown.steps.map((s: any) => s.status)).toEqual(['success', 'success']);
     const log = p.logOf('ingest/load');
@@ -182,15 +190,11 @@ describe('runner serve hands its Kubernetes Jobs over on SIGTERM; the next serve
     script = (ctx) => (keyOf(ctx) === 'ingest/load' ? { lines: ['line 1', 'line 2'], forever: true } : { lines: ['report done'] });
     const p = await project('cancel');
     const { jobName } = await handOver(p);
-    const next = await p.serve();
-    await waitFor('the next serve to re-attach', () => next.lines.some((l) => l.includes('re-attached to Job')), 20_000);
+    const next = await serveReattached(p, 'next');
     const { id } = await p.show();
     const res = await fetch(`${next.url}/api/runs/${id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${UI_TOKEN}` } });
     expect(res.status).toBe(202);
-    const shown = await waitFor('the run to end', async () => {
-      const s = await p.show();
-      return s && s.status !== 'started' ? s : undefined;
-    }, 30_000, 200);
+    const shown = await runEnded(p);
     expect(shown.status).toBe('canceled');
     expect(shown.steps.map((s: any) => s.status)).toEqual(['canceled', 'canceled']);
     // A cancel, not a handover: the Job is deleted (with its pod and Secret).
@@ -206,13 +210,9 @@ describe('runner serve hands its Kubernetes Jobs over on SIGTERM; the next serve
     const p = await project('failure');
     const { podKey } = await handOver(p);
     const accepted = slack.accepted.length;
-    const next = await p.serve();
-    await waitFor('the next serve to re-attach', () => next.lines.some((l) => l.includes('re-attached to Job')), 20_000);
+    const next = await serveReattached(p, 'next');
     api.cluster.release(podKey, ['load broke'], 3);
-    const shown = await waitFor('the run to end', async () => {
-      const s = await p.show();
-      return s && s.status !== 'started' && s.alert ? s : undefined;
-    }, 30_000, 200);
+    const shown = await runEnded(p, true);
     expect(shown.status).toBe('failure');
     expect(shown.steps.map((s: any) => [s.key, s.status])).toEqual([
       ['ingest/load', 'failure'],
@@ -234,10 +234,7 @@ describe('runner serve hands its Kubernetes Jobs over on SIGTERM; the next serve
     const file = path.join(p.dir, 'p.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replaceAll('ingest/load', 'ingest/loader'));
     const next = await p.serve();
-    const shown = await waitFor('the run to end', async () => {
-      const s = await p.show();
-      return s && s.status !== 'started' ? s : undefined;
-    }, 30_000, 200);
+    const shown = await runEnded(p);
     expect(shown.status).toBe('failure');
     expect(shown.error).toContain('cannot carry the run on after the restart');
     expect(shown.steps.map((s: any) => [s.key, s.status])).toEqual([
@@ -258,10 +255,7 @@ describe('runner serve hands its Kubernetes Jobs over on SIGTERM; the next serve
     await waitFor('its pods to go', () => ![...api.cluster.pods.values()].some((x) => x.metadata!.labels!['job-name'] === jobName), 10_000);
     const accepted = slack.accepted.length;
     await p.serve();
-    const shown = await waitFor('the run to end', async () => {
-      const s = await p.show();
-      return s && s.status !== 'started' && s.alert ? s : undefined;
-    }, 30_000, 200);
+    const shown = await runEnded(p, true);
     expect(shown.status).toBe('failure');
     expect(shown.steps.map((s: any) => [s.key, s.status])).toEqual([
       ['ingest/load', 'failure'],
