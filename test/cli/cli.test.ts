@@ -13,7 +13,8 @@ import { execa } from 'execa';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT, newestMtime } from '../support/bundle.js';
+import { PROJECT_ROOT } from '../support/bundle.js';
+import { copyBuiltCli } from '../support/cli-copy.js';
 
 /** A private copy of bin/ and dist/ (see beforeAll). */
 const COPY = path.join(PROJECT_ROOT, 'node_modules', '.cache', `runner-cli-e2e-${process.pid}`);
@@ -24,17 +25,7 @@ let home: string;
 
 
 beforeAll(async () => {
-  const dist = path.join(PROJECT_ROOT, 'dist', 'cli.js');
-  const sources = Math.max(newestMtime(path.join(PROJECT_ROOT, 'src')), newestMtime(path.join(PROJECT_ROOT, 'schemas')));
-  if (!fs.existsSync(dist) || fs.statSync(dist).mtimeMs <= sources) {
-    const r = await execa('npm', ['run', 'build'], { cwd: PROJECT_ROOT, reject: false });
-    expect(r.exitCode, r.stderr).toBe(0);
-  }
-  // Run a copy of the build, so that another test or helper rebuilding dist/ meanwhile
-  // cannot pull it from under a running test (packages still resolve from the project).
-  fs.rmSync(COPY, { recursive: true, force: true });
-  fs.cpSync(path.join(PROJECT_ROOT, 'dist'), path.join(COPY, 'dist'), { recursive: true });
-  fs.cpSync(path.join(PROJECT_ROOT, 'bin'), path.join(COPY, 'bin'), { recursive: true });
+  await copyBuiltCli(COPY);
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'runner-cli-e2e-'));
 }, 120_000);
 afterAll(() => {

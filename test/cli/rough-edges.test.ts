@@ -10,7 +10,8 @@ import { execa } from 'execa';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT, newestMtime } from '../support/bundle.js';
+import { PROJECT_ROOT } from '../support/bundle.js';
+import { copyBuiltCli } from '../support/cli-copy.js';
 import { startServe } from '../serve/proc.js';
 
 /** A private copy of bin/ and dist/ (as in cli.test.ts: a rebuild elsewhere cannot pull it away). */
@@ -20,15 +21,7 @@ const PIPELINES = path.join(PROJECT_ROOT, 'pipelines');
 let tmp: string;
 
 beforeAll(async () => {
-  const dist = path.join(PROJECT_ROOT, 'dist', 'cli.js');
-  const sources = Math.max(newestMtime(path.join(PROJECT_ROOT, 'src')), newestMtime(path.join(PROJECT_ROOT, 'schemas')));
-  if (!fs.existsSync(dist) || fs.statSync(dist).mtimeMs <= sources) {
-    const r = await execa('npm', ['run', 'build'], { cwd: PROJECT_ROOT, reject: false });
-    expect(r.exitCode, r.stderr).toBe(0);
-  }
-  fs.rmSync(COPY, { recursive: true, force: true });
-  fs.cpSync(path.join(PROJECT_ROOT, 'dist'), path.join(COPY, 'dist'), { recursive: true });
-  fs.cpSync(path.join(PROJECT_ROOT, 'bin'), path.join(COPY, 'bin'), { recursive: true });
+  await copyBuiltCli(COPY);
   tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'runner-rough-')));
 }, 120_000);
 afterAll(() => {
