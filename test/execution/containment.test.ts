@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asset, runAssets, tempDir, waitFor } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { asset, runAssets, tempDir, useKillGrace, waitFor } from './helpers.js';
 import { liveGroups, pidAlive } from '../../src/execution/process-tree.js';
 import { cgroupBase, resetCgroupBase } from '../../src/execution/containment/cgroup.js';
 import { readProcStat } from '../../src/execution/containment/marks.js';
@@ -32,15 +32,7 @@ const CAN_CGROUP = (() => {
   return cgroupBase() !== null;
 })();
 
-let grace: string | undefined;
-beforeEach(() => {
-  grace = process.env.RUNNER_KILL_GRACE;
-  process.env.RUNNER_KILL_GRACE = '300ms';
-});
-afterEach(() => {
-  if (grace === undefined) delete process.env.RUNNER_KILL_GRACE;
-  else process.env.RUNNER_KILL_GRACE = grace;
-});
+useKillGrace('300ms');
 
 for (const cgroups of [true, false]) {
   const mode = cgroups ? 'mark and cgroup' : 'mark alone';

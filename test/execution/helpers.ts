@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach } from 'vitest';
 import type { AssetDef } from '../../src/definitions/model.js';
 import { AssetGraph } from '../../src/graph/asset-graph.js';
 import { buildPlan } from '../../src/execution/plan.js';
@@ -105,4 +106,20 @@ export async function waitFor(check: () => boolean, ms = 10_000, what = 'conditi
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Sets RUNNER_KILL_GRACE to `grace` for each test of the enclosing describe (or file) and
+ * restores the previous value (or its absence) after it, so kill escalation is quick.
+ */
+export function useKillGrace(grace: string): void {
+  let saved: string | undefined;
+  beforeEach(() => {
+    saved = process.env.RUNNER_KILL_GRACE;
+    process.env.RUNNER_KILL_GRACE = grace;
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env.RUNNER_KILL_GRACE;
+    else process.env.RUNNER_KILL_GRACE = saved;
+  });
 }

@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { asset, runAssets, statuses, tempDir, waitFor } from './helpers.js';
+import { asset, runAssets, statuses, tempDir, useKillGrace, waitFor } from './helpers.js';
 import { pidAlive, liveGroups } from '../../src/execution/process-tree.js';
 import { Store } from '../../src/storage/store.js';
 import { FanOut, MemorySink } from '../../src/execution/sinks.js';
@@ -10,15 +10,7 @@ import { MAX_LINE } from '../../src/execution/line-splitter.js';
 const readPid = (file: string) => Number(fs.readFileSync(file, 'utf8').trim());
 
 describe('process trees', () => {
-  let grace: string | undefined;
-  beforeEach(() => {
-    grace = process.env.RUNNER_KILL_GRACE;
-    process.env.RUNNER_KILL_GRACE = '300ms';
-  });
-  afterEach(() => {
-    if (grace === undefined) delete process.env.RUNNER_KILL_GRACE;
-    else process.env.RUNNER_KILL_GRACE = grace;
-  });
+  useKillGrace('300ms');
 
   it('a timeout kills the whole tree: a child that ignores SIGTERM and its sleeping grandchild', async () => {
     const dir = tempDir();
