@@ -42,14 +42,26 @@ const pidIn = (pidFile: string) => () => {
   return text ? Number(text) : undefined;
 };
 
+/**
+ * Starts serve (`args`, `env`) on a fresh slowProject under a new temp root (for afterEach to
+ * clean up) and waits until the scheduled step has started; returns serve, the store's home and the step's pid.
+ */
+async function serveWithSlowStep(prefix: string, args: string[], env: Record<string, string>): Promise<{ serve: ServeProc; home: string; pid: number }> {
+  root = tempDir(prefix);
+  const home = path.join(root, 'home');
+  const pidFile = path.join(root, 'child.pid');
+  slowProject(pidFile);
+  const proc = await startServe(root, args, { RUNNER_HOME: home, ...env });
+  serve = proc; // for afterEach, even if the step never starts
+  const pid = await waitFor('the step to start', pidIn(pidFile));
+  return { serve: proc, home, pid };
+}
+
 describe('runner serve: canceling a scheduled run from the web UI', () => {
   it('ends the run canceled and its processes with it (not only runs the UI started)', async () => {
-    root = tempDir('runner-serve-cancel-');
-    const home = path.join(root, 'home');
-    const pidFile = path.join(root, 'child.pid');
-    slowProject(pidFile);
-    serve = await startServe(root, ['-p', 'pipelines'], { RUNNER_HOME: home, RUNNER_KILL_GRACE: '1s', RUNNER_UI_TOKEN: 'scheduled-cancel-token' });
-    const pid = await waitFor('the step to start', pidIn(pidFile));
+    const s = await serveWithSlowStep('runner-serve-cancel-', ['-p', 'pipelines'], { RUNNER_KILL_GRACE: '1s', RUNNER_UI_TOKEN: 'scheduled-cancel-token' });
+    serve = s.serve;
+    const { home, pid } = s;
     const [run] = query<{ id: string }>(home, 'SELECT id FROM runs');
     const cancel = () => fetch(`${serve!.url}/api/runs/${run!.id}/cancel`, { method: 'POST', headers: { authorization: 'Bearer scheduled-cancel-token' } });
     expect((await cancel()).status).toBe(202);
@@ -62,12 +74,9 @@ describe('runner serve: canceling a scheduled run from the web UI', () => {
 
 describe('runner serve shutdown', () => {
   it('cancels a run that outlives the grace period, terminates its processes, and exits 0', async () => {
-    root = tempDir('runner-serve-term-');
-    const home = path.join(root, 'home');
-    const pidFile = path.join(root, 'child.pid');
-    slowProject(pidFile);
-    serve = await startServe(root, ['-p', 'pipelines', '--grace', '1s'], { RUNNER_HOME: home, RUNNER_KILL_GRACE: '1s' });
-    const pid = await waitFor('the step to start', pidIn(pidFile));
+    const s = await serveWithSlowStep('runner-serve-term-', ['-p', 'pipelines', '--grace', '1s'], { RUNNER_KILL_GRACE: '1s' });
+    serve = s.serve;
+    const { home, pid } = s;
     expect(alive(pid)).toBe(true);
 
     serve.child.kill('SIGTERM');
