@@ -4,7 +4,7 @@
  * containment/): SIGTERM to all of it, SIGKILL after a grace period. The steps alive in
  * this runner are kept in one registry so a second Ctrl-C can kill them all at once.
  */
-import { readFileSync } from 'node:fs';
+import { readProcStat } from '../storage/proc.js';
 import { MAX_DURATION_MS, parseDuration } from '../util/duration.js';
 
 /** Default wait between SIGTERM and SIGKILL; `RUNNER_KILL_GRACE` (a duration) overrides it. */
@@ -55,18 +55,6 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
-/** State letter and process group of a pid from /proc/<pid>/stat, or undefined when gone. */
-export function readStat(pid: number): { state: string; pgrp: number } | undefined {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name is in parentheses and may hold spaces: parse after the last `)`.
-    const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { state: rest[0]!, pgrp: Number(rest[2]) };
-  } catch {
-    return undefined;
-  }
-}
-
 /** Whether a single pid is alive (a zombie counts as dead). */
 export function pidAlive(pid: number): boolean {
   try {
@@ -75,7 +63,7 @@ export function pidAlive(pid: number): boolean {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
   if (process.platform !== 'linux') return true;
-  const st = readStat(pid);
+  const st = readProcStat(pid);
   return st !== undefined && st.state !== 'Z';
 }
 

@@ -30,11 +30,15 @@ export function stepEnvironment(o: StepEnvOptions): Record<string, string> {
   const out: Record<string, string> = {};
   const allow = [...BASE_ENV, ...o.inherit];
   for (const [name, value] of Array.isArray(o.processEnv) ? o.processEnv : Object.entries(o.processEnv)) {
-    if (value === undefined || !allowed(name, allow)) continue;
-    if (name.startsWith('VAULT_') || name === MARK_VAR || o.denied.has(name) || RUNNER_CREDENTIALS.includes(name)) continue;
+    if (value === undefined || !allowed(name, allow) || withheld(name, o.denied)) continue;
     out[name] = value;
   }
   return out;
+}
+
+/** What no process the runner starts inherits: `VAULT_*`, a step mark, the runner's credentials and `denied`. */
+function withheld(name: string, denied: ReadonlySet<string>): boolean {
+  return name.startsWith('VAULT_') || name === MARK_VAR || RUNNER_CREDENTIALS.includes(name) || denied.has(name);
 }
 
 /**
@@ -48,7 +52,7 @@ export function childEnvironment(processEnv: Record<string, string | undefined> 
   const denied = deniedFor(policy, new Set());
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(processEnv)) {
-    if (value === undefined || name.startsWith('VAULT_') || name === MARK_VAR || RUNNER_CREDENTIALS.includes(name) || denied.has(name)) continue;
+    if (value === undefined || withheld(name, denied)) continue;
     out[name] = value;
   }
   return out;

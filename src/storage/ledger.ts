@@ -23,16 +23,33 @@ export function ledgerPath(home: string, runId: string): string {
   return path.join(home, 'procs', `${runId}.pids`);
 }
 
-/** The processes a run's ledger says are alive: recorded and not forgotten. */
-export function readLedger(home: string, runId: string): LedgerEntry[] {
+/** What a run's ledger says may still be alive. */
+export interface RunLedger {
+  /** The processes recorded and not forgotten. */
+  processes: LedgerEntry[];
+  /** The step cgroups recorded and not removed. */
+  cgroups: string[];
+}
+
+/** A run's ledger, read once for its processes and its cgroups. */
+export function readRunLedger(home: string, runId: string): RunLedger {
   let text: string;
   try {
     text = fs.readFileSync(ledgerPath(home, runId), 'utf8');
   } catch {
-    return [];
+    return { processes: [], cgroups: [] };
   }
   const live = new Map<string, LedgerEntry>();
+  const dirs = new Set<string>();
   for (const line of text.split('\n')) {
+    if (line.startsWith('c /')) {
+      dirs.add(line.slice(2));
+      continue;
+    }
+    if (line.startsWith('u /')) {
+      dirs.delete(line.slice(2));
+      continue;
+    }
     const m = /^([+-]) (\d+) (.*)$/.exec(line);
     if (!m) continue; // a torn last line
     if (m[1] === '+') {
@@ -44,23 +61,12 @@ export function readLedger(home: string, runId: string): LedgerEntry[] {
       live.delete(`${m[2]} ${m[3]}`);
     }
   }
-  return [...live.values()];
+  return { processes: [...live.values()], cgroups: [...dirs] };
 }
 
-/** The step cgroups a run's ledger says may still exist: recorded and not removed. */
-export function readLedgerCgroups(home: string, runId: string): string[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(ledgerPath(home, runId), 'utf8');
-  } catch {
-    return [];
-  }
-  const dirs = new Set<string>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('c /')) dirs.add(line.slice(2));
-    else if (line.startsWith('u /')) dirs.delete(line.slice(2));
-  }
-  return [...dirs];
+/** The processes a run's ledger says are alive: recorded and not forgotten. */
+export function readLedger(home: string, runId: string): LedgerEntry[] {
+  return readRunLedger(home, runId).processes;
 }
 
 /** Deletes a run's ledger (the run finished or was reaped). */

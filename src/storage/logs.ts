@@ -75,12 +75,9 @@ export class LogWriter {
     if (f.open !== stream) {
       // This piece begins a line.
       const now = Date.now();
-      if (sourceTime !== undefined && !/\s/.test(sourceTime)) {
-        f.idx.push([f.lines, now, stream, sourceTime]);
-        f.lastTs = now;
-        f.lastStream = stream;
-      } else if (stream !== f.lastStream || now - f.lastTs >= INDEX_EVERY_MS) {
-        f.idx.push([f.lines, now, stream]);
+      const stamped = sourceTime !== undefined && !/\s/.test(sourceTime);
+      if (stamped || stream !== f.lastStream || now - f.lastTs >= INDEX_EVERY_MS) {
+        f.idx.push(stamped ? [f.lines, now, stream, sourceTime] : [f.lines, now, stream]);
         f.lastTs = now;
         f.lastStream = stream;
       }

@@ -13,22 +13,43 @@ const LINUX = process.platform === 'linux' && fs.existsSync('/proc/self/stat');
 
 const statBuf = Buffer.alloc(4096);
 
-/** /proc/<pid>/stat into a reused buffer (this runs once per spawned step). */
-function readStat(pid: number): string | undefined {
+/** One process as /proc/<pid>/stat describes it (Linux). */
+export interface ProcStat {
+  pid: number;
+  /** One-letter state: R, S, D, Z (zombie), T, ... */
+  state: string;
+  pgrp: number;
+  /** Start time in clock ticks since boot. */
+  start: number;
+}
+
+/**
+ * /proc/<pid>/stat parsed, or undefined when the process is gone (Linux). Reads into a
+ * reused buffer: the step-end scan (execution/containment) calls this once per candidate pid.
+ */
+export function readProcStat(pid: number): ProcStat | undefined {
   let fd: number;
   try {
     fd = fs.openSync(`/proc/${pid}/stat`, 'r');
   } catch {
     return undefined;
   }
+  let text: string;
   try {
     const n = fs.readSync(fd, statBuf, 0, statBuf.length, 0);
-    return statBuf.toString('latin1', 0, n);
+    text = statBuf.toString('latin1', 0, n);
   } catch {
     return undefined;
   } finally {
     fs.closeSync(fd);
   }
+  // The command name (field 2) is in parentheses and may itself hold spaces or ')'.
+  // rest[0] is field 3 (state); field N is rest[N - 3].
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const state = rest[0];
+  const start = Number(rest[19]);
+  if (state === undefined || !Number.isFinite(start)) return undefined;
+  return { pid, state, pgrp: Number(rest[2]), start };
 }
 
 /** What /proc/<pid>/stat says about one process. */
@@ -45,16 +66,8 @@ export interface ProcInfo {
 export function procInfo(pid: number): ProcInfo | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   if (LINUX) {
-    const text = readStat(pid);
-    if (text === undefined) return undefined;
-    // The command name (field 2) is in parentheses and may itself contain spaces or ')'.
-    const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    // rest[0] is field 3 (state); field N is rest[N - 3].
-    const state = rest[0];
-    const pgrp = Number(rest[2]);
-    const start = rest[19];
-    if (state === undefined || start === undefined) return undefined;
-    return { state, pgrp, start };
+    const st = readProcStat(pid);
+    return st && { state: st.state, pgrp: st.pgrp, start: String(st.start) };
   }
   try {
     const out = execFileSync('ps', ['-o', 'stat=,pgid=,lstart=', '-p', String(pid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();

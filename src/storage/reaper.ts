@@ -21,7 +21,7 @@ import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 import type { RunRow } from './records.js';
 import { type KillTarget, isRunning, machineId, procInfo, terminate } from './proc.js';
-import { type LedgerEntry, readLedger, readLedgerCgroups, removeLedger } from './ledger.js';
+import { type LedgerEntry, readRunLedger, removeLedger } from './ledger.js';
 import { clearCgroups, runProcesses } from '../execution/containment/reap.js';
 import { removeCgroup, runCgroupsByName, stepCgroups } from '../execution/containment/cgroup.js';
 
@@ -127,9 +127,10 @@ export function reapRun(db: Database, home: string, row: OwnerRow, graceMs: numb
   if (!marked) return false;
   // Another machine's pids mean nothing here: never signal them.
   if (row.owner_machine === machineId()) {
-    const targets = verifiedTargets(readLedger(home, row.id));
+    const ledger = readRunLedger(home, row.id);
+    const targets = verifiedTargets(ledger.processes);
     // Those its ledger names, and those under this runner's cgroup by name (a ledger line may be lost).
-    const cgroups = [...new Set([...readLedgerCgroups(home, row.id), ...runCgroupsByName(row.id)])];
+    const cgroups = [...new Set([...ledger.cgroups, ...runCgroupsByName(row.id)])];
     // Also what left the recorded groups (setsid, double fork) or was never recorded: in the run's cgroups, or marked with its id.
     const since = row.owner_start !== null && /^[0-9]+$/.test(row.owner_start) ? Number(row.owner_start) : undefined;
     const known = new Set(targets.map((t) => t.pid));

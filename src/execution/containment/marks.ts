@@ -8,6 +8,7 @@
  * Only a process that clears its environment at exec escapes the mark. Linux only.
  */
 import fs from 'node:fs';
+import { type ProcStat, readProcStat } from '../../storage/proc.js';
 
 /** The variable that marks a step's processes. */
 export const MARK_VAR = 'RUNNER_STEP';
@@ -20,41 +21,17 @@ export function stepMark(runId: string, attempt: number, key: string): string {
 /** Whether this system has /proc with environ files to scan. */
 export const CAN_SCAN = process.platform === 'linux' && fs.existsSync('/proc/self/environ');
 
-/** One process as /proc/<pid>/stat describes it. */
-export interface ProcStat {
-  pid: number;
-  /** One-letter state: R, S, D, Z (zombie), T, ... */
-  state: string;
-  pgrp: number;
-  /** Start time in clock ticks since boot. */
-  start: number;
+/** /proc/<pid>/stat is read by one reader for the reaper and the step-end scan alike. */
+export { type ProcStat, readProcStat };
+
+/** Whether a process read from /proc is alive: neither a zombie (Z) nor dead (X). */
+export function isLive(st: ProcStat | undefined): st is ProcStat {
+  return st !== undefined && st.state !== 'Z' && st.state !== 'X';
 }
 
-const statBuf = Buffer.alloc(4096);
-
-/** /proc/<pid>/stat parsed, or undefined when the process is gone. */
-export function readProcStat(pid: number): ProcStat | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(`/proc/${pid}/stat`, 'r');
-  } catch {
-    return undefined;
-  }
-  let text: string;
-  try {
-    const n = fs.readSync(fd, statBuf, 0, statBuf.length, 0);
-    text = statBuf.toString('latin1', 0, n);
-  } catch {
-    return undefined;
-  } finally {
-    fs.closeSync(fd);
-  }
-  // The command name (field 2) is in parentheses and may itself hold spaces or ')'.
-  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const state = rest[0];
-  const start = Number(rest[19]);
-  if (state === undefined || !Number.isFinite(start)) return undefined;
-  return { pid, state, pgrp: Number(rest[2]), start };
+/** Those of `pids` that are alive (isLive). */
+export function livePids(pids: readonly number[]): number[] {
+  return pids.filter((pid) => isLive(readProcStat(pid)));
 }
 
 /** Every process /proc lists, by pid (own process excluded). */
@@ -87,6 +64,11 @@ export function environHas(pid: number, entry: Buffer, prefix: boolean): boolean
   } catch {
     return false;
   }
+  return holds(env, entry, prefix);
+}
+
+/** Whether a NUL-separated environment holds `entry` as a whole entry (or, with `prefix`, at an entry's start). */
+function holds(env: Buffer, entry: Buffer, prefix: boolean): boolean {
   for (let at = env.indexOf(entry); at >= 0; at = env.indexOf(entry, at + 1)) {
     if (at > 0 && env[at - 1] !== 0) continue; // inside another entry's value
     const end = at + entry.length;
@@ -107,15 +89,7 @@ export function environHasAny(pid: number, entries: readonly Buffer[]): number {
   } catch {
     return -1;
   }
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i]!;
-    for (let at = env.indexOf(entry); at >= 0; at = env.indexOf(entry, at + 1)) {
-      if (at > 0 && env[at - 1] !== 0) continue;
-      const end = at + entry.length;
-      if (end === env.length || env[end] === 0) return i;
-    }
-  }
-  return -1;
+  return entries.findIndex((entry) => holds(env, entry, false));
 }
 
 /** What a scan looks for: a step's processes or a run's. */
@@ -181,7 +155,7 @@ export function findMarked(q: MarkQuery): number[] {
   const last = q.after !== undefined ? lastPid() : undefined;
   for (const pid of candidates(q.after, last)) {
     const st = readProcStat(pid);
-    if (!st || st.state === 'Z' || st.state === 'X') continue;
+    if (!isLive(st)) continue;
     // Older than the step: not the step's, whatever its group (a group id can be reused).
     if (q.since !== undefined && st.start < q.since) continue;
     if ((q.pgrp !== undefined && st.pgrp === q.pgrp) || environHas(pid, entry, q.prefix === true)) out.push(pid);

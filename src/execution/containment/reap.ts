@@ -4,17 +4,14 @@
  * run's mark (also a child the runner started but died before recording). Synchronous:
  * the reaper runs inside `Store.open`.
  */
-import { findMarked, readProcStat } from './marks.js';
+import { findMarked, livePids } from './marks.js';
 import { cgroupPids, killCgroup, removeCgroup } from './cgroup.js';
 
 /** The live processes of a run: in its cgroups, or marked `<run-id>/...`, started at or after `since` (clock ticks). */
 export function runProcesses(runId: string, cgroups: readonly string[], since?: number): number[] {
   const found = new Set<number>();
   for (const dir of cgroups) {
-    for (const pid of cgroupPids(dir)) {
-      const st = readProcStat(pid);
-      if (st && st.state !== 'Z' && st.state !== 'X') found.add(pid);
-    }
+    for (const pid of livePids(cgroupPids(dir))) found.add(pid);
   }
   for (const pid of findMarked({ mark: `${runId}/`, prefix: true, since })) found.add(pid);
   return [...found];

@@ -7,7 +7,7 @@
  * each gave one), and only processes started since the oldest asking step are read
  * (`/proc/<pid>/stat` first, the environment only for those).
  */
-import { CAN_SCAN, MARK_VAR, type ProcStat, candidates, environHasAny, lastPid, listPids, readProcStat } from './marks.js';
+import { CAN_SCAN, MARK_VAR, type ProcStat, candidates, environHasAny, isLive, lastPid, listPids, readProcStat } from './marks.js';
 
 /** What one step asks for: its mark, the start time of its main process and its group. */
 export interface ScanQuery {
@@ -69,7 +69,7 @@ async function scan(): Promise<void> {
     const st = readProcStat(pids[i]!);
     if (!st) continue;
     byPid.set(st.pid, st);
-    if (st.state === 'Z' || st.state === 'X') continue;
+    if (!isLive(st)) continue;
     if (oldest !== undefined && st.start < oldest) continue;
     live.push(st);
   }

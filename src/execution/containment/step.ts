@@ -7,7 +7,7 @@
  */
 import type { ProcessRecorder } from '../pools.js';
 import { registerContainment, signalGroup, unregisterContainment } from '../process-tree.js';
-import { CAN_SCAN, MARK_VAR, findMarked, readProcStat, stepMark } from './marks.js';
+import { CAN_SCAN, MARK_VAR, findMarked, livePids, readProcStat, stepMark } from './marks.js';
 import { cgroupPids, joinCgroup, killCgroup } from './cgroup.js';
 import { giveBackCgroup, takeCgroup } from './cgroup-pool.js';
 import { scanMarked } from './scanner.js';
@@ -83,10 +83,7 @@ export class StepContainment {
   /** The live processes of the step's cgroup (none without one). */
   private inCgroup(): number[] {
     if (!this.cgroup) return [];
-    return cgroupPids(this.cgroup).filter((pid) => {
-      const st = readProcStat(pid);
-      return st !== undefined && st.state !== 'Z' && st.state !== 'X';
-    });
+    return livePids(cgroupPids(this.cgroup));
   }
 
   /** The live processes of the step, synchronously (for `killNow`): its cgroup's, its group's and every marked one. */

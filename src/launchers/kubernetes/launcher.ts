@@ -14,7 +14,7 @@ import type { KubernetesSettingsDef } from '../../definitions/model.js';
 import type { CommandSpec, LaunchContext, LaunchResult, Launcher } from '../spec.js';
 import { buildStepObjects } from './manifest.js';
 import { type KubeClients, KubeError, call, connect, describeError } from './client.js';
-import { LABELS, assetLabel, selector } from './names.js';
+import { LABELS, attemptSelector } from './names.js';
 import { PodWatch, type PodEvent } from './pod-watch.js';
 import { PodLogFollower, type ResumePoint } from './pod-logs.js';
 import { jobFailure, podState } from './pod-state.js';
@@ -130,8 +130,7 @@ export class JobFollower {
     private readonly o: KubernetesLauncherOptions & { pendingTimeoutMs: number },
   ) {
     this.name = job.metadata!.name!;
-    const labels = { [LABELS.runId]: ctx.runId, [LABELS.asset]: assetLabel(ctx.asset.key), [LABELS.attempt]: String(ctx.attempt) };
-    this.watch = new PodWatch(k, selector(labels), (type, pod) => this.onPod(type, pod));
+    this.watch = new PodWatch(k, this.watchSelector(), (type, pod) => this.onPod(type, pod));
   }
 
   /** Follows the Job to its end. */
@@ -289,7 +288,7 @@ export class JobFollower {
   }
 
   private watchSelector(): string {
-    return selector({ [LABELS.runId]: this.ctx.runId, [LABELS.asset]: assetLabel(this.ctx.asset.key), [LABELS.attempt]: String(this.ctx.attempt) });
+    return attemptSelector(this.ctx.runId, this.ctx.asset.key, this.ctx.attempt);
   }
 }
 

@@ -55,3 +55,8 @@ export function selector(labels: Record<string, string>): string {
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
 }
+
+/** The selector of one attempt's pods (and Job): its run, its asset and its attempt. */
+export function attemptSelector(runId: string, key: string, attempt: number): string {
+  return selector({ [LABELS.runId]: runId, [LABELS.asset]: assetLabel(key), [LABELS.attempt]: String(attempt) });
+}

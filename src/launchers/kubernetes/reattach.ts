@@ -34,7 +34,7 @@ import { SecretResolver } from '../../secrets/resolver.js';
 import { type KubeClients, KubeError, call, connect, describeError } from './client.js';
 import { deleteJob } from './cleanup.js';
 import { JobFollower, type KubernetesLauncherOptions } from './launcher.js';
-import { ASSET_KEY_ANNOTATION, LABELS, MANAGED_BY, assetLabel, jobName, selector } from './names.js';
+import { ASSET_KEY_ANNOTATION, LABELS, MANAGED_BY, attemptSelector, jobName, selector } from './names.js';
 import { jobFailure } from './pod-state.js';
 import { stepSettings } from './settings.js';
 
@@ -177,7 +177,7 @@ async function followHandedOver(k: KubeClients, o: ReattachOptions, runId: strin
   }
   if (finished(job)) {
     // Ended while no serve ran: its pods may be gone with their logs; the Job says how it ended.
-    const pods = await call('list pods', () => k.core.listNamespacedPod({ namespace: k.namespace, labelSelector: podSelector(runId, asset, attempt) })).catch(() => undefined);
+    const pods = await call('list pods', () => k.core.listNamespacedPod({ namespace: k.namespace, labelSelector: attemptSelector(runId, asset.key, attempt) })).catch(() => undefined);
     if (pods && pods.items.length === 0) {
       const why = jobFailure(job);
       ctx.log(`[runner] ${where} ended while no runner followed it; its pods (and the rest of its log) are gone`, 'stderr');
@@ -190,10 +190,6 @@ async function followHandedOver(k: KubeClients, o: ReattachOptions, runId: strin
   const follower = new JobFollower(k, job, { runId, asset, attempt, signal: ctx.signal, log: ctx.log }, { ...o, ...(from ? { resumeFrom: from } : {}), pendingTimeoutMs: stepSettings(o.env.kubernetes, asset).pendingTimeoutMs });
   const r = await follower.run();
   return { ...r, metadata: { ...(r.metadata ?? {}), reattached: true } };
-}
-
-function podSelector(runId: string, asset: AssetDef, attempt: number): string {
-  return selector({ [LABELS.runId]: runId, [LABELS.asset]: assetLabel(asset.key), [LABELS.attempt]: String(attempt) });
 }
 
 /** Follows one Job of a reaped run (its runner died), writing its log and its result into the run. */
