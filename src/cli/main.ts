@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { InputError, formatDiagnostic } from '../diagnostics/diagnostic.js';
 import { COMMANDS } from './commands/index.js';
+import { allowOwnCgroup } from '../execution/containment/own-cgroup.js';
 
 /** Exit codes: 0 ok, 1 a step or check failed, 2 bad input, 130/143 canceled. */
 export const EXIT = { ok: 0, failure: 1, input: 2, sigint: 130, sigterm: 143 } as const;
@@ -76,6 +77,8 @@ export function exitCodeFor(err: unknown): number {
 
 // Entry point when bundled as dist/cli.js (bin/runner.js imports it).
 if (process.env.RUNNER_NO_MAIN !== '1') {
+  // Only the command itself: a process that imports the modules starts processes of its own.
+  allowOwnCgroup();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

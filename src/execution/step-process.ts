@@ -16,6 +16,7 @@ import { execa } from 'execa';
 import { LineSplitter } from './line-splitter.js';
 import { killGraceMs } from './process-tree.js';
 import type { StepContainment } from './containment/step.js';
+import { ownCgroup } from './containment/own-cgroup.js';
 
 /** After the program exited, how long pipes that something else holds open are still read. */
 export const PIPE_GRACE_MS = 250;
@@ -64,15 +65,17 @@ export async function runStepProcess(file: string, args: string[], o: StepProces
   const grace = o.killGraceMs ?? killGraceMs();
   contain.prepare();
   let argv: [string, string[]] = [file, args];
-  const wrapped = contain.cgroup !== undefined;
-  if (contain.cgroup) {
+  // From its own cgroup the runner moves the program after the spawn without a gap
+  // (own-cgroup.ts); elsewhere the program joins its cgroup itself before it runs.
+  const wrapped = contain.cgroup !== undefined && ownCgroup() === undefined;
+  if (wrapped) {
     // Into the cgroup before the program runs, so that nothing it forks is outside.
     const found = findProgram(file, o.env.PATH ?? '', o.cwd ?? process.cwd());
     if (typeof found !== 'string') {
       await contain.release();
       return { aborted: false, startError: found };
     }
-    argv = ['/bin/sh', ['-c', JOIN_AND_EXEC, contain.cgroup, found, ...args]];
+    argv = ['/bin/sh', ['-c', JOIN_AND_EXEC, contain.cgroup!, found, ...args]];
   }
   const child = execa(argv[0], argv[1], {
     cwd: o.cwd,
@@ -87,7 +90,8 @@ export async function runStepProcess(file: string, args: string[], o: StepProces
     windowsHide: true,
   });
   const pid = child.pid;
-  if (pid !== undefined) contain.adopt(pid, wrapped); // the wrapper joined the cgroup itself
+  // At once, before anything else is spawned: the wrapper joined the cgroup itself, else adopt settles it.
+  if (pid !== undefined) contain.adopt(pid, wrapped);
 
   const splitters: LineSplitter[] = [];
   for (const stream of ['stdout', 'stderr'] as const) {

@@ -24,6 +24,7 @@ import { type KillTarget, isRunning, machineId, procInfo, terminate } from './pr
 import { type LedgerEntry, readRunLedger, removeLedger } from './ledger.js';
 import { clearCgroups, runProcesses } from '../execution/containment/reap.js';
 import { removeCgroup, runCgroupsByName, stepCgroups } from '../execution/containment/cgroup.js';
+import { removeStaleOwnCgroups } from '../execution/containment/own-cgroup.js';
 
 /** The reason written on reaped runs and their running steps. */
 export const RUNNER_EXITED = 'the runner exited';
@@ -82,6 +83,7 @@ export function reapOrphans(db: Database, opts: ReapOptions): string[] {
 export function sweepCgroups(db: Database): void {
   const finished = db.prepare(`SELECT 1 FROM runs WHERE id = ? AND status NOT IN ('queued', 'started')`);
   for (const c of stepCgroups()) if (finished.get(c.runId)) removeCgroup(c.dir);
+  removeStaleOwnCgroups();
 }
 
 /** Deletes process ledgers left by runs that are no longer unfinished (or no longer exist). */

@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { LineSplitter } from '../execution/line-splitter.js';
 import { registerContainment, signalGroup, terminateGroup, unregisterContainment, type Killable } from '../execution/process-tree.js';
 import { childEnvironment } from '../execution/step-env.js';
+import { outside } from '../execution/containment/own-cgroup.js';
 
 /** How many lines of output a failure keeps. */
 const TAIL_LINES = 40;
@@ -27,7 +28,7 @@ export interface CommandOutcome {
 /** Runs `argv`, passing each line of its output to `log`. Never rejects. */
 export async function runCommand(argv: string[], o: RunCommandOptions): Promise<CommandOutcome> {
   const tail: string[] = [];
-  const child = execa(argv[0]!, argv.slice(1), {
+  const child = outside(execa(argv[0]!, argv.slice(1), {
     // A package's build script runs with what an installer inherits: never a credential.
     env: { ...(o.base ?? childEnvironment()), ...o.env },
     extendEnv: false,
@@ -36,7 +37,7 @@ export async function runCommand(argv: string[], o: RunCommandOptions): Promise<
     buffer: false,
     reject: false,
     windowsHide: true,
-  });
+  }));
   for (const stream of ['stdout', 'stderr'] as const) {
     const split = new LineSplitter((line, partial) => {
       if (partial) return;

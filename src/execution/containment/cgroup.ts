@@ -29,7 +29,9 @@ export function cgroupBase(env: Record<string, string | undefined> = process.env
       // Fields: id parent dev root mountpoint options ... - fstype source superoptions.
       .find((f) => f[f.indexOf('-') + 1] === 'cgroup2' && f[3] === '/');
     if (!mount) return base;
-    const dir = path.join(mount[4]!, own.slice(3).trim());
+    let dir = path.join(mount[4]!, own.slice(3).trim());
+    // Inside its own cgroup (own-cgroup.ts) the runner's steps still go beside it.
+    if (path.basename(dir) === `runner-${process.pid}`) dir = path.dirname(dir);
     fs.accessSync(dir, fs.constants.W_OK);
     if (!fs.existsSync(path.join(dir, 'cgroup.procs'))) return base;
     base = dir;
@@ -57,13 +59,52 @@ export function createCgroup(dir: string): string | undefined {
   }
 }
 
+/**
+ * Open `cgroup.procs` files by cgroup, for joins: a step's cgroup is joined once per
+ * process it starts, and open and close were most of the cost of a join. Closed when the
+ * cgroup is removed (`removeCgroup`), and bounded for a long-lived `serve`.
+ */
+const procsFds = new Map<string, number>();
+const MAX_OPEN = 256;
+
 /** Moves a process (and the children it starts from now on) into the cgroup. */
 export function joinCgroup(dir: string, pid: number): boolean {
+  const line = `${pid}\n`;
+  let fd = procsFds.get(dir);
+  if (fd !== undefined) {
+    try {
+      fs.writeSync(fd, line);
+      return true;
+    } catch {
+      // The cgroup went, or refused this process: asked again below through a fresh file.
+      forgetFd(dir);
+    }
+  }
   try {
-    fs.writeFileSync(path.join(dir, 'cgroup.procs'), `${pid}\n`);
-    return true;
+    fd = fs.openSync(path.join(dir, 'cgroup.procs'), 'w');
   } catch {
     return false;
+  }
+  try {
+    fs.writeSync(fd, line);
+  } catch {
+    fs.closeSync(fd);
+    return false;
+  }
+  if (procsFds.size >= MAX_OPEN) for (const d of [...procsFds.keys()]) forgetFd(d);
+  procsFds.set(dir, fd);
+  return true;
+}
+
+/** Closes the cached `cgroup.procs` file of a cgroup, if any. */
+function forgetFd(dir: string): void {
+  const fd = procsFds.get(dir);
+  if (fd === undefined) return;
+  procsFds.delete(dir);
+  try {
+    fs.closeSync(fd);
+  } catch {
+    /* already closed */
   }
 }
 
@@ -140,6 +181,7 @@ export function killCgroup(dir: string): void {
 
 /** Removes the cgroup and the empty cgroups below it; false while processes are left in it. */
 export function removeCgroup(dir: string): boolean {
+  forgetFd(dir);
   for (const sub of subdirs(dir)) removeCgroup(path.join(dir, sub));
   try {
     fs.rmdirSync(dir);

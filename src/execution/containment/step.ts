@@ -8,7 +8,8 @@
 import type { ProcessRecorder } from '../pools.js';
 import { registerContainment, signalGroup, unregisterContainment } from '../process-tree.js';
 import { CAN_SCAN, MARK_VAR, findMarked, livePids, readProcStat, stepMark } from './marks.js';
-import { cgroupPids, joinCgroup, killCgroup } from './cgroup.js';
+import { cgroupPids, killCgroup } from './cgroup.js';
+import { settle } from './own-cgroup.js';
 import { giveBackCgroup, takeCgroup } from './cgroup-pool.js';
 import { scanMarked } from './scanner.js';
 
@@ -57,11 +58,12 @@ export class StepContainment {
   }
 
   /**
-   * Takes a started process in: into the cgroup (unless it joined it itself before it ran,
-   * `joined`), the runner's registry and the run's ledger.
+   * Takes a started process in: into the cgroup with what it forked meanwhile (unless it
+   * joined it itself before it ran, `joined`; see own-cgroup.ts), the runner's registry and
+   * the run's ledger. Called synchronously after the spawn.
    */
   adopt(pid: number, joined = false): void {
-    if (this.cgroup && !joined) joinCgroup(this.cgroup, pid);
+    if (!joined) settle(pid, this.cgroup);
     const start = readProcStat(pid)?.start;
     if (this.leader === undefined) {
       this.leader = pid;

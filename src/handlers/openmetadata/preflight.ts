@@ -5,6 +5,7 @@
  */
 import { access } from 'node:fs/promises';
 import { execa } from 'execa';
+import { outside } from '../../execution/containment/own-cgroup.js';
 import type { CheckResult, PreflightContext } from '../handler.js';
 import type { OpenMetadataConfig } from './types.js';
 import { resolveSettings, type OmSettings } from './settings.js';
@@ -97,13 +98,13 @@ async function checkCli(s: OmSettings, ctx: PreflightContext<OpenMetadataConfig>
   // what an installer gets, the CLI what a step naming no secret gets.
   if (s.runner.kind === 'container') {
     const { engine, image } = s.runner;
-    const r = await execa(engine, ['--version'], { env: ctx.childEnv, extendEnv: false, reject: false, timeout: PREFLIGHT_TIMEOUT_MS, cancelSignal: signal, stdin: 'ignore' });
+    const r = await outside(execa(engine, ['--version'], { env: ctx.childEnv, extendEnv: false, reject: false, timeout: PREFLIGHT_TIMEOUT_MS, cancelSignal: signal, stdin: 'ignore' }));
     if (r.failed) return { row: { name: 'openmetadata CLI', ok: false, detail: `container engine \`${engine}\` not found or not working (${oneLine(r.shortMessage ?? '')})` } };
     const version = imageVersion(image);
     return { row: { name: 'openmetadata CLI', ok: true, detail: version ? `image ${image} (metadata ${version}) with ${oneLine(String(r.stdout))}` : `image ${image} names no version: the versions are not compared` }, version };
   }
   const argv = versionArgv(s)!;
-  const r = await execa(argv[0]!, argv.slice(1), { env: ctx.stepEnv, extendEnv: false, reject: false, timeout: CLI_VERSION_TIMEOUT_MS, cancelSignal: signal, stdin: 'ignore', all: true });
+  const r = await outside(execa(argv[0]!, argv.slice(1), { env: ctx.stepEnv, extendEnv: false, reject: false, timeout: CLI_VERSION_TIMEOUT_MS, cancelSignal: signal, stdin: 'ignore', all: true }));
   if (r.timedOut) return { row: { name: 'openmetadata CLI', ok: false, detail: `\`${argv.join(' ')}\` did not answer within ${CLI_VERSION_TIMEOUT_MS / 1000} s` } };
   if (r.failed && (r.exitCode === undefined || r.exitCode === 127)) {
     return { row: { name: 'openmetadata CLI', ok: false, detail: `\`${argv.slice(0, -1).join(' ')}\` not found: install openmetadata-ingestion (the server's major.minor) or set openmetadata.cli / openmetadata.image of the environment` } };

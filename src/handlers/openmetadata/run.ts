@@ -6,6 +6,7 @@
  * status decides the step (the CLI applies the workflow's success threshold).
  */
 import { execa } from 'execa';
+import { outside } from '../../execution/containment/own-cgroup.js';
 import type { RunContext, StepResult } from '../handler.js';
 import type { OpenMetadataConfig } from './types.js';
 import { resolveSettings, jwtValue } from './settings.js';
@@ -80,7 +81,7 @@ async function spawnCli(
       }
     },
     // A container run goes with its step: `docker kill` it first.
-    onAbort: container ? () => void execa(container.engine, ['kill', container.name], { env: ctx.childEnv, extendEnv: false, reject: false, timeout: 10_000, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' }) : undefined,
+    onAbort: container ? () => void outside(execa(container.engine, ['kill', container.name], { env: ctx.childEnv, extendEnv: false, reject: false, timeout: 10_000, stdin: 'ignore', stdout: 'ignore', stderr: 'ignore' })) : undefined,
     pipeGraceMs: LEFTOVER_GRACE_MS,
   });
   const aborted = result.aborted;
