@@ -60,52 +60,55 @@ export function createCgroup(dir: string): string | undefined {
 }
 
 /**
- * Open `cgroup.procs` files by cgroup, for joins: a step's cgroup is joined once per
- * process it starts, and open and close were most of the cost of a join. Closed when the
- * cgroup is removed (`removeCgroup`), and bounded for a long-lived `serve`.
+ * Open cgroup files (`cgroup.procs` for joins, `cgroup.events` for reads), by path: a
+ * step's cgroup is joined once per process it starts and looked at when each ends, and
+ * open and close were most of the cost. Closed when the cgroup is removed
+ * (`removeCgroup`), and bounded for a long-lived `serve`.
  */
-const procsFds = new Map<string, number>();
+const openFiles = new Map<string, number>();
 const MAX_OPEN = 256;
 
-/** Moves a process (and the children it starts from now on) into the cgroup. */
-export function joinCgroup(dir: string, pid: number): boolean {
-  const line = `${pid}\n`;
-  let fd = procsFds.get(dir);
-  if (fd !== undefined) {
-    try {
-      fs.writeSync(fd, line);
-      return true;
-    } catch {
-      // The cgroup went, or refused this process: asked again below through a fresh file.
-      forgetFd(dir);
-    }
+/** The cached descriptor of a cgroup file, opened on first use. Throws when it cannot be opened. */
+function cachedFd(file: string, flags: 'r' | 'w'): number {
+  let fd = openFiles.get(file);
+  if (fd === undefined) {
+    fd = fs.openSync(file, flags);
+    if (openFiles.size >= MAX_OPEN) for (const f of [...openFiles.keys()]) closeCached(f);
+    openFiles.set(file, fd);
   }
-  try {
-    fd = fs.openSync(path.join(dir, 'cgroup.procs'), 'w');
-  } catch {
-    return false;
-  }
-  try {
-    fs.writeSync(fd, line);
-  } catch {
-    fs.closeSync(fd);
-    return false;
-  }
-  if (procsFds.size >= MAX_OPEN) for (const d of [...procsFds.keys()]) forgetFd(d);
-  procsFds.set(dir, fd);
-  return true;
+  return fd;
 }
 
-/** Closes the cached `cgroup.procs` file of a cgroup, if any. */
-function forgetFd(dir: string): void {
-  const fd = procsFds.get(dir);
+function closeCached(file: string): void {
+  const fd = openFiles.get(file);
   if (fd === undefined) return;
-  procsFds.delete(dir);
+  openFiles.delete(file);
   try {
     fs.closeSync(fd);
   } catch {
     /* already closed */
   }
+}
+
+/** Closes the cached files of a cgroup. */
+function forgetFiles(dir: string): void {
+  closeCached(path.join(dir, 'cgroup.procs'));
+  closeCached(path.join(dir, 'cgroup.events'));
+}
+
+/** Moves a process (and the children it starts from now on) into the cgroup. */
+export function joinCgroup(dir: string, pid: number): boolean {
+  const file = path.join(dir, 'cgroup.procs');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeSync(cachedFd(file, 'w'), `${pid}\n`);
+      return true;
+    } catch {
+      // The cgroup went, or refused this process: asked once more through a fresh file.
+      closeCached(file);
+    }
+  }
+  return false;
 }
 
 /** The processes of the cgroup and of the cgroups below it (a nested runner's steps). */
@@ -132,19 +135,14 @@ const eventsBuf = Buffer.alloc(256);
 
 /** Whether cgroup.events says no process is in the cgroup or below it (false when it cannot be read). */
 function unpopulated(dir: string): boolean {
-  let fd: number;
+  const file = path.join(dir, 'cgroup.events');
   try {
-    fd = fs.openSync(path.join(dir, 'cgroup.events'), 'r');
-  } catch {
-    return false;
-  }
-  try {
-    const n = fs.readSync(fd, eventsBuf, 0, eventsBuf.length, 0);
+    // Read from the start each time: a fresh listing.
+    const n = fs.readSync(cachedFd(file, 'r'), eventsBuf, 0, eventsBuf.length, 0);
     return /^populated 0$/m.test(eventsBuf.toString('latin1', 0, n));
   } catch {
+    closeCached(file);
     return false;
-  } finally {
-    fs.closeSync(fd);
   }
 }
 
@@ -181,7 +179,7 @@ export function killCgroup(dir: string): void {
 
 /** Removes the cgroup and the empty cgroups below it; false while processes are left in it. */
 export function removeCgroup(dir: string): boolean {
-  forgetFd(dir);
+  forgetFiles(dir);
   for (const sub of subdirs(dir)) removeCgroup(path.join(dir, sub));
   try {
     fs.rmdirSync(dir);
