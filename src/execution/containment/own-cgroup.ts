@@ -55,7 +55,8 @@ export function ownCgroup(): string | undefined {
   try {
     fs.mkdirSync(dir);
   } catch (err) {
-    // A dead runner's with the same pid is as good: it is empty, or its pid would be alive.
+    // A dead runner's with the same pid is as good: what it left in there (a crash between
+    // a spawn and its settle) is settled with the first step and ends with it.
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') return undefined;
   }
   // Writing 0 moves the writer's whole process (every thread).
@@ -69,8 +70,8 @@ export function ownCgroup(): string | undefined {
   return own;
 }
 
-/** Whether a cgroup directory is a runner's own one (to be excluded from the step cgroups). */
-export function isOwnCgroupName(name: string): boolean {
+/** Whether a cgroup directory is a runner's own one. */
+function isOwnCgroupName(name: string): boolean {
   return /^runner-[0-9]+$/.test(name);
 }
 
