@@ -3,14 +3,10 @@
  * and registers itself on the program; heavy modules are imported inside actions so a
  * command only pays for what it uses.
  */
-import v8 from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { InputError, formatDiagnostic } from '../diagnostics/diagnostic.js';
 import { COMMANDS } from './commands/index.js';
 import { allowOwnCgroup } from '../execution/containment/own-cgroup.js';
-
-/** V8's `--interrupt-budget` (Node 20's V8 11.3): how much bytecode runs before a function is considered for optimization. */
-const V8_DEFAULT_INTERRUPT_BUDGET = 66 * 1024;
 
 /** Exit codes: 0 ok, 1 a step or check failed, 2 bad input, 130/143 canceled. */
 export const EXIT = { ok: 0, failure: 1, input: 2, sigint: 130, sigterm: 143 } as const;
@@ -81,11 +77,6 @@ export function exitCodeFor(err: unknown): number {
 
 // Entry point when bundled as dist/cli.js (bin/runner.js imports it).
 if (process.env.RUNNER_NO_MAIN !== '1') {
-  // A run calls the same few hundred functions once per step: at V8's default budget most
-  // of them get optimized by TurboFan, whose compiles took an eighth of the CPU of a
-  // 1,000-step run on 2 cores, away from the steps. A 32x budget still optimizes what is
-  // really hot (the output of a step printing 500 MB) within milliseconds.
-  v8.setFlagsFromString(`--interrupt-budget=${32 * V8_DEFAULT_INTERRUPT_BUDGET}`);
   // Only the command itself: a process that imports the modules starts processes of its own.
   allowOwnCgroup();
   main(process.argv.slice(2)).then(

@@ -12,6 +12,7 @@ import { loadWithEnv, runnerHome, type RunOptions } from '../cli/options.js';
 import { getHandler } from '../handlers/registry.js';
 import { renderStep, withRetries, type Plan } from './plan.js';
 import { launchRun, planRun, type Launched } from './launch.js';
+import { tuneForRun } from './run-tuning.js';
 import { killAllNow } from './process-tree.js';
 import { createRenderer } from '../output/index.js';
 import { Tails, formatSummary, locateArgs } from '../output/summary.js';
@@ -90,6 +91,7 @@ export function printDryRun(p: Prepared, what: string): void {
 export async function runPrepared(p: Prepared, opts: RunOptions, trigger: Trigger): Promise<number> {
   const { defs, env, plan } = p;
   const store = p.store!;
+  tuneForRun();
   const renderer = await createRenderer({ mode: opts.output, total: plan.steps.length });
   const tails = new Tails();
 
