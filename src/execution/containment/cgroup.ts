@@ -29,9 +29,7 @@ export function cgroupBase(env: Record<string, string | undefined> = process.env
       // Fields: id parent dev root mountpoint options ... - fstype source superoptions.
       .find((f) => f[f.indexOf('-') + 1] === 'cgroup2' && f[3] === '/');
     if (!mount) return base;
-    let dir = path.join(mount[4]!, own.slice(3).trim());
-    // Inside its own cgroup (own-cgroup.ts) the runner's steps still go beside it.
-    if (path.basename(dir) === `runner-${process.pid}`) dir = path.dirname(dir);
+    const dir = path.join(mount[4]!, own.slice(3).trim());
     fs.accessSync(dir, fs.constants.W_OK);
     if (!fs.existsSync(path.join(dir, 'cgroup.procs'))) return base;
     base = dir;
@@ -68,21 +66,24 @@ export function createCgroup(dir: string): string | undefined {
 const openFiles = new Map<string, number>();
 const MAX_OPEN = 256;
 
-/** The cached descriptor of a cgroup file, opened on first use. Throws when it cannot be opened. */
-function cachedFd(file: string, flags: 'r' | 'w'): number {
-  let fd = openFiles.get(file);
+type Mode = 'r' | 'w';
+
+/** The cached descriptor of a cgroup file opened for `mode`, opened on first use. Throws when it cannot be opened. */
+function cachedFd(file: string, mode: Mode): number {
+  const key = mode + file;
+  let fd = openFiles.get(key);
   if (fd === undefined) {
-    fd = fs.openSync(file, flags);
-    if (openFiles.size >= MAX_OPEN) for (const f of [...openFiles.keys()]) closeCached(f);
-    openFiles.set(file, fd);
+    fd = fs.openSync(file, mode);
+    if (openFiles.size >= MAX_OPEN) for (const k of [...openFiles.keys()]) closeKey(k);
+    openFiles.set(key, fd);
   }
   return fd;
 }
 
-function closeCached(file: string): void {
-  const fd = openFiles.get(file);
+function closeKey(key: string): void {
+  const fd = openFiles.get(key);
   if (fd === undefined) return;
-  openFiles.delete(file);
+  openFiles.delete(key);
   try {
     fs.closeSync(fd);
   } catch {
@@ -90,10 +91,11 @@ function closeCached(file: string): void {
   }
 }
 
+const closeCached = (file: string, mode: Mode): void => closeKey(mode + file);
+
 /** Closes the cached files of a cgroup. */
 function forgetFiles(dir: string): void {
-  closeCached(path.join(dir, 'cgroup.procs'));
-  closeCached(path.join(dir, 'cgroup.events'));
+  for (const name of ['cgroup.procs', 'cgroup.events']) for (const mode of ['r', 'w'] as const) closeCached(path.join(dir, name), mode);
 }
 
 /** Moves a process (and the children it starts from now on) into the cgroup. */
@@ -105,10 +107,38 @@ export function joinCgroup(dir: string, pid: number): boolean {
       return true;
     } catch {
       // The cgroup went, or refused this process: asked once more through a fresh file.
-      closeCached(file);
+      closeCached(file, 'w');
     }
   }
   return false;
+}
+
+let procsBuf = Buffer.alloc(4096);
+
+/**
+ * The pids in the cgroup itself (not below it); none when it cannot be read. `keepOpen`:
+ * through a kept descriptor, for a cgroup read at every spawn (the runner's own).
+ */
+export function cgroupProcs(dir: string, keepOpen = false): number[] {
+  const file = path.join(dir, 'cgroup.procs');
+  let text: string;
+  try {
+    if (keepOpen) {
+      const fd = cachedFd(file, 'r');
+      // Read from the start each time (a fresh listing); grow the buffer until it all fits.
+      let n: number;
+      while ((n = fs.readSync(fd, procsBuf, 0, procsBuf.length, 0)) === procsBuf.length) procsBuf = Buffer.alloc(procsBuf.length * 4);
+      text = procsBuf.toString('latin1', 0, n);
+    } else {
+      text = fs.readFileSync(file, 'latin1');
+    }
+  } catch {
+    if (keepOpen) closeCached(file, 'r');
+    return [];
+  }
+  const out: number[] = [];
+  for (const l of text.split('\n')) if (l) out.push(Number(l));
+  return out;
 }
 
 /** The processes of the cgroup and of the cgroups below it (a nested runner's steps). */
@@ -117,13 +147,7 @@ export function cgroupPids(dir: string): number[] {
   if (unpopulated(dir)) return [];
   const out: number[] = [];
   const walk = (d: string, depth: number): void => {
-    let text = '';
-    try {
-      text = fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8');
-    } catch {
-      return;
-    }
-    for (const l of text.split('\n')) if (l) out.push(Number(l));
+    out.push(...cgroupProcs(d));
     if (depth > 8) return;
     for (const sub of subdirs(d)) walk(path.join(d, sub), depth + 1);
   };
@@ -141,7 +165,7 @@ function unpopulated(dir: string): boolean {
     const n = fs.readSync(cachedFd(file, 'r'), eventsBuf, 0, eventsBuf.length, 0);
     return /^populated 0$/m.test(eventsBuf.toString('latin1', 0, n));
   } catch {
-    closeCached(file);
+    closeCached(file, 'r');
     return false;
   }
 }

@@ -11,8 +11,9 @@
  * `settle` moves the child, then every process still in the runner's cgroup, into the
  * child's cgroup, until only the runner is left. What the child forked in between (the
  * runner may be descheduled between the spawn and the settle) waits in the runner's
- * cgroup, never outside a cgroup the runner controls. This holds while every process the runner starts is settled synchronously
- * right after its spawn (spawns happen on the main thread, one at a time): a step's
+ * cgroup, never outside a cgroup the runner controls. This holds while every process the
+ * runner starts is settled synchronously right after its spawn (spawns happen on the main
+ * thread, one at a time): a step's
  * program into its step cgroup (step-process.ts), anything else (installers, version
  * probes, `docker kill`) back into the cgroup the runner started in (`outside`).
  *
@@ -24,7 +25,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { cgroupBase, joinCgroup, removeCgroup } from './cgroup.js';
+import { cgroupBase, cgroupProcs, joinCgroup, removeCgroup } from './cgroup.js';
 import { clearCgroups } from './reap.js';
 
 let allowed = false;
@@ -70,16 +71,9 @@ export function ownCgroup(): string | undefined {
   return own;
 }
 
-/** Whether a cgroup directory is a runner's own one. */
-function isOwnCgroupName(name: string): boolean {
-  return /^runner-[0-9]+$/.test(name);
-}
-
 /** At exit: back into the cgroup the runner started in, and its own removed. */
 function leaveOwnCgroup(): void {
   if (!own || !home) return;
-  if (ownProcsFd !== undefined) fs.closeSync(ownProcsFd);
-  ownProcsFd = undefined;
   if (joinCgroup(home, 0)) removeCgroup(own);
   own = undefined;
 }
@@ -103,7 +97,7 @@ export function settle(pid: number, dest: string | undefined): void {
   // process where it is, and it can fork no more): it is not waited for.
   const seen = new Set([process.pid, pid]);
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const strays = ownPids().filter((p) => !seen.has(p));
+    const strays = cgroupProcs(own, true).filter((p) => !seen.has(p));
     if (strays.length === 0) return;
     for (const p of strays) {
       seen.add(p);
@@ -111,7 +105,7 @@ export function settle(pid: number, dest: string | undefined): void {
     }
   }
   // A fork bomb that outruns the moves: it is the child's, and it ends here.
-  for (const p of ownPids()) {
+  for (const p of cgroupProcs(own, true)) {
     if (p === process.pid) continue;
     try {
       process.kill(p, 'SIGKILL');
@@ -128,43 +122,6 @@ export function settle(pid: number, dest: string | undefined): void {
 export function outside<T extends { pid?: number | undefined }>(child: T): T {
   if (child.pid !== undefined && own) settle(child.pid, undefined);
   return child;
-}
-
-/** The pids a `cgroup.procs` file lists (none when it cannot be read). */
-function readPids(file: string): number[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'latin1');
-  } catch {
-    return [];
-  }
-  return parsePids(text);
-}
-
-function parsePids(text: string): number[] {
-  const out: number[] = [];
-  for (const l of text.split('\n')) if (l) out.push(Number(l));
-  return out;
-}
-
-/** The open `cgroup.procs` of the runner's own cgroup: read at every spawn, so not reopened. */
-let ownProcsFd: number | undefined;
-let ownProcsBuf = Buffer.alloc(4096);
-
-/** The pids in the runner's own cgroup (the runner's alone most of the time). */
-function ownPids(): number[] {
-  if (!own) return [];
-  try {
-    ownProcsFd ??= fs.openSync(path.join(own, 'cgroup.procs'), 'r');
-    // Re-read from the start each time (a fresh listing); grow the buffer until it all fits.
-    for (;;) {
-      const n = fs.readSync(ownProcsFd, ownProcsBuf, 0, ownProcsBuf.length, 0);
-      if (n < ownProcsBuf.length) return parsePids(ownProcsBuf.toString('latin1', 0, n));
-      ownProcsBuf = Buffer.alloc(ownProcsBuf.length * 4);
-    }
-  } catch {
-    return readPids(path.join(own, 'cgroup.procs'));
-  }
 }
 
 /**
@@ -184,11 +141,10 @@ export function removeStaleOwnCgroups(): void {
     return;
   }
   for (const n of names) {
+    const runner = /^runner-([0-9]+)$/.exec(n)?.[1];
+    if (runner === undefined) continue;
     const dir = path.join(base, n);
-    if (!isOwnCgroupName(n) || dir === own) continue;
-    const pids = readPids(path.join(dir, 'cgroup.procs'));
-    if (pids.includes(Number(n.slice('runner-'.length)))) continue; // its runner is alive
-    if (pids.length > 0) clearCgroups([dir]);
-    else removeCgroup(dir);
+    // A live runner (this one too) is in its own cgroup.
+    if (!cgroupProcs(dir).includes(Number(runner))) clearCgroups([dir]);
   }
 }
